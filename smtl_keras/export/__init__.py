@@ -1,0 +1,3 @@
+"""Export for serving."""
+
+from smtl_keras.export.serving import export_for_serving

@@ -1,0 +1,110 @@
+import keras
+import numpy as np
+import pytest
+
+from smtl_keras.layers import Gate
+
+
+def _inputs():
+    rng = np.random.default_rng(0)
+    return (
+        rng.normal(size=(4, 5)).astype("float32"),
+        rng.normal(size=(4, 5)).astype("float32"),
+    )
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_softmax_gate_starts_even_and_mixes_by_hand_computed_weights():
+    public, private = _inputs()
+    gate = Gate(mode="softmax")
+    out = keras.ops.convert_to_numpy(gate(public=public, private=private))
+    np.testing.assert_allclose(out, 0.5 * public + 0.5 * private, atol=1e-6)
+    assert gate.private_weight == pytest.approx(0.5)
+    assert gate.public_weight == pytest.approx(0.5)
+
+    gate.logits.assign(np.array([1.0, 2.0], dtype="float32"))
+    w_pub = np.exp(1.0) / (np.exp(1.0) + np.exp(2.0))
+    w_priv = np.exp(2.0) / (np.exp(1.0) + np.exp(2.0))
+    out = keras.ops.convert_to_numpy(gate(public=public, private=private))
+    np.testing.assert_allclose(out, w_pub * public + w_priv * private, rtol=1e-6, atol=1e-6)
+    assert gate.private_weight == pytest.approx(w_priv, rel=1e-6)
+    assert gate.public_weight + gate.private_weight == pytest.approx(1.0, abs=1e-6)
+
+
+def test_sigmoid_gate_weights_are_independent_and_in_unit_interval():
+    public, private = _inputs()
+    gate = Gate(mode="sigmoid")
+    gate(public=public, private=private)
+    for logits in ([1.0, -2.0], [30.0, 30.0], [-30.0, -30.0]):
+        gate.logits.assign(np.array(logits, dtype="float32"))
+        w_pub, w_priv = _sigmoid(np.array(logits))
+        out = keras.ops.convert_to_numpy(gate(public=public, private=private))
+        np.testing.assert_allclose(out, w_pub * public + w_priv * private, rtol=1e-5, atol=1e-6)
+        assert 0.0 <= gate.public_weight <= 1.0
+        assert 0.0 <= gate.private_weight <= 1.0
+    # Both saturated high: the weights need not sum to 1.
+    gate.logits.assign(np.array([30.0, 30.0], dtype="float32"))
+    assert gate.public_weight + gate.private_weight == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("mode", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("value", [0.0, 0.25, 0.9, 1.0])
+def test_assign_private_weight(mode, value):
+    public, private = _inputs()
+    gate = Gate(mode=mode)
+    gate(public=public, private=private)
+    gate.assign_private_weight(value)
+    assert gate.private_weight == pytest.approx(value, abs=1e-6)
+    assert gate.public_weight == pytest.approx(1.0 - value, abs=1e-6)
+    if value == 1.0:
+        out = keras.ops.convert_to_numpy(gate(public=public, private=private))
+        np.testing.assert_array_equal(out, private)
+
+
+def test_gate_is_trainable_and_input_independent():
+    gate = Gate()
+    public, private = _inputs()
+    gate(public=public, private=private)
+    assert [w.shape for w in gate.trainable_weights] == [(2,)]
+    # Same weights for a different batch: the gate does not look at the input.
+    out = keras.ops.convert_to_numpy(gate(public=public[:1] * 0, private=private[:1] * 0))
+    np.testing.assert_array_equal(out, np.zeros_like(out))
+
+
+def test_gate_rejects_unknown_mode():
+    with pytest.raises(ValueError, match=r"Accepted: softmax, sigmoid. Received: mode='tanh'"):
+        Gate(mode="tanh")
+
+
+def test_gate_rejects_different_shapes_at_build():
+    public = keras.Input((4,))
+    private = keras.Input((5,))
+    with pytest.raises(ValueError, match=r"same shape.*public_shape=\(None, 4\).*private_shape=\(None, 5\)"):
+        Gate()(public=public, private=private)
+
+
+def test_assign_private_weight_rejects_out_of_range():
+    gate = Gate()
+    gate(public=np.zeros((1, 2)), private=np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]. Received: value=1.5"):
+        gate.assign_private_weight(1.5)
+
+
+@pytest.mark.parametrize("mode", ["softmax", "sigmoid"])
+def test_gate_serialization_round_trip(mode, tmp_path):
+    public = keras.Input((3,), name="public")
+    private = keras.Input((3,), name="private")
+    gate = Gate(mode=mode, name="g")
+    model = keras.Model([public, private], gate(public=public, private=private))
+    gate.logits.assign(np.array([0.3, -1.2], dtype="float32"))
+    assert Gate.from_config(gate.get_config()).get_config() == gate.get_config()
+    path = tmp_path / "gate.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded.get_layer("g"), Gate)
+    assert loaded.get_layer("g").mode == mode
+    x = [np.ones((2, 3), "float32"), np.full((2, 3), 2.0, "float32")]
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))

@@ -1,0 +1,72 @@
+"""L-SMTL inside a model: one path per training step, a threshold at inference."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from testing_utils import dense_encoder
+from testing_utils import features
+from testing_utils import make_tasks
+
+import smtl_keras
+
+
+def _paths(model, x, task):
+    """The task's output through the public and through the private encoder."""
+    head = model.get_layer(f"{task}_head")
+    out = model.get_layer(task)
+    public = out(head(model.get_layer("public_encoder")(x)))
+    private = out(head(model.get_layer(f"{task}_private_encoder")(x)))
+    return keras.ops.convert_to_numpy(public), keras.ops.convert_to_numpy(private)
+
+
+def test_training_step_uses_one_path_and_reaches_the_gate():
+    tasks = make_tasks(2)
+    model = smtl_keras.build_smtl_model(
+        keras.Input((6,), name="features"), dense_encoder(), tasks, variant="lite", seed=5
+    )
+    x = features(8)
+    public, private = _paths(model, x, "t0")
+    assert np.abs(public - private).max() > 1e-3
+    picked = []
+    for _ in range(12):
+        out = keras.ops.convert_to_numpy(model(x, training=True)["t0"])
+        if np.allclose(out, private, atol=1e-6, rtol=0):
+            picked.append("private")
+        else:
+            np.testing.assert_allclose(out, public, atol=1e-6, rtol=0)
+            picked.append("public")
+    assert set(picked) == {"public", "private"}
+
+    gate = model.get_layer("t0_gate")
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, training=True)["t0"] ** 2)
+    (grad,) = tape.gradient(loss, [gate.logit])
+    assert grad is not None and abs(float(grad)) > 0
+
+
+def test_same_seed_same_draws():
+    def draws(seed):
+        keras.utils.set_random_seed(0)
+        model = smtl_keras.build_smtl_model(
+            keras.Input((6,), name="features"), dense_encoder(), make_tasks(2),
+            variant="lite", seed=seed,
+        )
+        x = features(4)
+        return [keras.ops.convert_to_numpy(model(x, training=True)["t0"]).tobytes() for _ in range(16)]
+
+    assert draws(3) == draws(3)
+    assert draws(3) != draws(4)
+
+
+def test_inference_follows_the_threshold():
+    tasks = make_tasks(2)
+    model = smtl_keras.build_smtl_model(
+        keras.Input((6,), name="features"), dense_encoder(), tasks, variant="lite", seed=1
+    )
+    x = features(8)
+    public, private = _paths(model, x, "t0")
+    smtl_keras.set_gate_values(model, {"t0": 0.4})
+    np.testing.assert_allclose(model.predict(x, verbose=0)["t0"], public, atol=1e-6, rtol=0)
+    smtl_keras.set_gate_values(model, {"t0": 0.6})
+    np.testing.assert_allclose(model.predict(x, verbose=0)["t0"], private, atol=1e-6, rtol=0)
+    assert abs(smtl_keras.gate_values(model)["t0"] - 0.6) < 1e-6
