@@ -95,6 +95,18 @@ class LiteGate(BaseGate):
         value = _check_fraction(self, value)
         self.logit.assign(np.asarray(_logit(value), dtype="float32"))
 
+    # The state of the draws is saved with the weights, so that training
+    # resumed from a checkpoint draws what the uninterrupted run would have.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["seed_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        if "seed_state" in store.keys():
+            self.seed_generator.state.assign(store["seed_state"])
+        own = {key: store[key] for key in store.keys() if key != "seed_state"}
+        super().load_own_variables(own)
+
     def get_config(self):
         config = super().get_config()
         config.update({"temperature": self.temperature, "seed": self.seed})

@@ -122,3 +122,18 @@ def test_serialization_round_trip(tmp_path):
     x = [np.ones((2, 3), "float32"), np.full((2, 3), 2.0, "float32")]
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), x[0])
+
+
+def test_draw_state_is_saved_with_the_weights(tmp_path):
+    public = keras.Input((3,), name="public")
+    private = keras.Input((3,), name="private")
+    gate = LiteGate(seed=9, name="g")
+    model = keras.Model([public, private], gate(public=public, private=private))
+    _choices(gate, 5)
+    model.save_weights(tmp_path / "w.weights.h5")
+    expected = _choices(gate, 30)
+
+    restored_gate = LiteGate(seed=9, name="g")
+    restored = keras.Model([public, private], restored_gate(public=public, private=private))
+    restored.load_weights(tmp_path / "w.weights.h5")
+    assert _choices(restored_gate, 30) == expected
