@@ -1,3 +1,6 @@
-"""Training helpers: callbacks and the safety report."""
+"""Training helpers: callbacks, resumable checkpoints and the safety report."""
 
 from smtl_keras.training.callbacks import GateLogger
+from smtl_keras.training.checkpoint import TrainingCheckpoint
+from smtl_keras.training.safety import format_report
+from smtl_keras.training.safety import summarize

@@ -1,0 +1,184 @@
+"""The fair protocol: every architecture trained the same way, resumable run by run."""
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import time
+
+import keras
+
+from smtl_keras.export import export_for_serving
+from smtl_keras.models import build_model
+from smtl_keras.models import gate_values
+from smtl_keras.models import get_architecture
+from smtl_keras.models import prune_lite
+from smtl_keras.training.callbacks import GateLogger
+from smtl_keras.training.checkpoint import TrainingCheckpoint
+from smtl_keras.training.safety import task_logs
+from smtl_keras.utils.io import atomic_path
+from smtl_keras.utils.io import read_json
+from smtl_keras.utils.io import write_json
+
+RESULT = "result.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """What every architecture of a comparison shares.
+
+    Attributes:
+        epochs: Epoch budget of every model.
+        learning_rate: Adam's learning rate.
+        patience: Early-stopping patience on the validation loss (the best
+            epoch's weights are restored); None trains the whole budget.
+        jit_compile: Passed to `model.compile`.
+        gate: Soft gate parameterisation of the gated architectures.
+        temperature: Gumbel-softmax temperature of the lite architectures.
+    """
+
+    epochs: int = 30
+    learning_rate: float = 1e-3
+    patience: int | None = 5
+    jit_compile: bool = False
+    gate: str = "softmax"
+    temperature: float = 0.1
+
+
+def run_folder(output_dir, architecture, seed):
+    return os.path.join(output_dir, "runs", architecture, f"seed_{seed}")
+
+
+def finished_result(output_dir, architecture, seed):
+    """The result of a finished run, or None."""
+    path = os.path.join(run_folder(output_dir, architecture, seed), RESULT)
+    return read_json(path) if os.path.exists(path) else None
+
+
+def _fit(model, task_names, data, protocol, seed, folder, verbose):
+    checkpoint = TrainingCheckpoint(folder, monitor="val_loss", patience=protocol.patience)
+    if not checkpoint.finished:
+        checkpoint.load_latest(model)
+        train = data.train_epochs(checkpoint.initial_epoch, protocol.epochs, seed)
+        validation = data.validation
+        if list(task_names) != data.task_names:
+            train = data.select(train, task_names)
+            validation = data.select(validation, task_names)
+        model.fit(
+            train,
+            steps_per_epoch=data.steps_per_epoch,
+            epochs=protocol.epochs,
+            initial_epoch=checkpoint.initial_epoch,
+            validation_data=validation,
+            callbacks=[GateLogger(), checkpoint],
+            verbose=verbose,
+        )
+    checkpoint.load_best(model)
+    return checkpoint
+
+
+def _evaluate(model, task_names, data):
+    test = data.test
+    if list(task_names) != data.task_names:
+        test = data.select(test, task_names)
+    logs = model.evaluate(test, return_dict=True, verbose=0)
+    return task_logs(logs, task_names)
+
+
+def _save_model(model, path):
+    with atomic_path(path, suffix=".keras") as temporary:
+        model.save(temporary)
+
+
+def train_architecture(
+    architecture,
+    data,
+    protocol,
+    seed,
+    output_dir,
+    export_dir=None,
+    strategy=None,
+    verbose=2,
+):
+    """Trains one architecture with one seed, or returns its finished result.
+
+    Writes `output_dir/runs/<architecture>/seed_<seed>/`: the trained model(s)
+    (`.keras`), `history.json` and, last, `result.json`. Killed and started
+    again, it continues from the last completed epoch.
+
+    Returns:
+        The result dict: `architecture`, `seed`, `test` (the safety metric per
+        task), `test_metrics` (every test metric per task), `params`,
+        `pruned_params`, `gates`, `epochs`, `best_epoch`, `seconds`, `export`.
+    """
+    done = finished_result(output_dir, architecture, seed)
+    if done is not None:
+        return done
+    spec = get_architecture(architecture)
+    folder = run_folder(output_dir, architecture, seed)
+    os.makedirs(folder, exist_ok=True)
+    started = time.time()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        keras.utils.set_random_seed(seed)
+        built = build_model(
+            architecture,
+            data.inputs(),
+            data.encoder,
+            data.tasks,
+            optimizer=keras.optimizers.Adam(protocol.learning_rate),
+            jit_compile=protocol.jit_compile,
+            gate=protocol.gate,
+            temperature=protocol.temperature,
+            seed=seed,
+        )
+        models = built if spec.per_task else {"model": built}
+        histories, best_epochs, epochs, metrics = {}, {}, {}, {}
+        for key, model in models.items():
+            task_names = list(model.output)
+            checkpoint = _fit(
+                model, task_names, data, protocol, seed,
+                os.path.join(folder, "checkpoints", key), verbose,
+            )
+            histories[key] = checkpoint.history
+            best_epochs[key] = checkpoint.best_epoch
+            epochs[key] = checkpoint.initial_epoch
+            metrics.update(_evaluate(model, task_names, data))
+            _save_model(model, os.path.join(folder, f"{key}.keras"))
+
+        result = {
+            "architecture": architecture,
+            "seed": seed,
+            "test": {t.name: metrics[t.name][t.safety_metric] for t in data.tasks},
+            "test_metrics": metrics,
+            "params": int(sum(m.count_params() for m in models.values())),
+            "pruned_params": None,
+            "gates": {},
+            "epochs": epochs,
+            "best_epoch": best_epochs,
+            "export": [],
+        }
+        if spec.gated:
+            result["gates"] = gate_values(models["model"])
+        pruned = None
+        if spec.lite:
+            pruned = prune_lite(models["model"])
+            result["pruned_params"] = int(pruned.count_params())
+            result["pruned_private"] = {
+                t.name: f"{t.name}_private_encoder" in {l.name for l in pruned.layers}
+                for t in data.tasks
+            }
+        if export_dir is not None and not spec.per_task:
+            result["export"].append(
+                export_for_serving(models["model"], os.path.join(export_dir, architecture))
+            )
+            if pruned is not None:
+                result["export"].append(
+                    export_for_serving(pruned, os.path.join(export_dir, f"{architecture}_pruned"))
+                )
+    result["seconds"] = round(time.time() - started, 2)
+    write_json(os.path.join(folder, "history.json"), histories)
+    write_json(os.path.join(folder, RESULT), result)
+    shutil.rmtree(os.path.join(folder, "checkpoints"), ignore_errors=True)
+    return result
+
