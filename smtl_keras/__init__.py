@@ -3,54 +3,69 @@
 Public API: `Task`, the builders `build_smtl_model`, `build_hps_model` and
 `build_stl_models` (and `build_model` over the `ARCHITECTURES` registry),
 `compile_model`, `gate_values`, `set_gate_values`, `GateLogger`,
-`prune_lite`, `export_for_serving`, `load_dataset`, `summarize` and
-`format_report`, and the gate layers in `smtl_keras.layers`.
+`TrainingCheckpoint`, `prune_lite`, `export_for_serving`, `load_dataset`,
+`summarize` and `format_report`, and the gate layers in `smtl_keras.layers`.
 
-Names are imported on first use, so that `import smtl_keras` stays cheap and
-command-line tools can quiet TensorFlow's start-up before it loads.
+Importing the package imports TensorFlow with its C++ start-up banner muted
+(oneDNN and CUDA probing lines printed before any log level applies); set the
+environment variable `SMTL_KERAS_SHOW_TF_BANNER=1` to see it.
 """
 
-import importlib
+import os as _os
+import sys as _sys
+
+from smtl_keras.utils.quiet import quiet_stderr as _quiet_stderr
 
 __version__ = "0.1.0"
 
-_API = {
-    "ARCHITECTURES": "smtl_keras.models",
-    "Architecture": "smtl_keras.models",
-    "Task": "smtl_keras.models",
-    "VARIANTS": "smtl_keras.models",
-    "build_hps_model": "smtl_keras.models",
-    "build_model": "smtl_keras.models",
-    "build_smtl_model": "smtl_keras.models",
-    "build_stl_models": "smtl_keras.models",
-    "compile_model": "smtl_keras.models",
-    "gate_values": "smtl_keras.models",
-    "prune_lite": "smtl_keras.models",
-    "register_architecture": "smtl_keras.models",
-    "set_gate_values": "smtl_keras.models",
-    "GateLogger": "smtl_keras.training",
-    "TrainingCheckpoint": "smtl_keras.training",
-    "format_report": "smtl_keras.training",
-    "summarize": "smtl_keras.training",
-    "export_for_serving": "smtl_keras.export",
-    "DATASETS": "smtl_keras.data",
-    "MultiTaskData": "smtl_keras.data",
-    "load_dataset": "smtl_keras.data",
-}
-_SUBMODULES = ("data", "export", "layers", "models", "training")
+if "tensorflow" not in _sys.modules and not _os.environ.get("SMTL_KERAS_SHOW_TF_BANNER"):
+    with _quiet_stderr():
+        import tensorflow as _tensorflow  # noqa: F401
 
-__all__ = sorted(list(_API) + list(_SUBMODULES))
+from smtl_keras import layers  # noqa: E402
+from smtl_keras.data import DATASETS  # noqa: E402
+from smtl_keras.data import MultiTaskData  # noqa: E402
+from smtl_keras.data import load_dataset  # noqa: E402
+from smtl_keras.export import export_for_serving  # noqa: E402
+from smtl_keras.models import ARCHITECTURES  # noqa: E402
+from smtl_keras.models import VARIANTS  # noqa: E402
+from smtl_keras.models import Architecture  # noqa: E402
+from smtl_keras.models import Task  # noqa: E402
+from smtl_keras.models import build_hps_model  # noqa: E402
+from smtl_keras.models import build_model  # noqa: E402
+from smtl_keras.models import build_smtl_model  # noqa: E402
+from smtl_keras.models import build_stl_models  # noqa: E402
+from smtl_keras.models import compile_model  # noqa: E402
+from smtl_keras.models import gate_values  # noqa: E402
+from smtl_keras.models import prune_lite  # noqa: E402
+from smtl_keras.models import register_architecture  # noqa: E402
+from smtl_keras.models import set_gate_values  # noqa: E402
+from smtl_keras.training import GateLogger  # noqa: E402
+from smtl_keras.training import TrainingCheckpoint  # noqa: E402
+from smtl_keras.training import format_report  # noqa: E402
+from smtl_keras.training import summarize  # noqa: E402
 
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"smtl_keras.{name}")
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'smtl_keras' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__all__ = [
+    "ARCHITECTURES",
+    "Architecture",
+    "DATASETS",
+    "GateLogger",
+    "MultiTaskData",
+    "Task",
+    "TrainingCheckpoint",
+    "VARIANTS",
+    "build_hps_model",
+    "build_model",
+    "build_smtl_model",
+    "build_stl_models",
+    "compile_model",
+    "export_for_serving",
+    "format_report",
+    "gate_values",
+    "layers",
+    "load_dataset",
+    "prune_lite",
+    "register_architecture",
+    "set_gate_values",
+    "summarize",
+]

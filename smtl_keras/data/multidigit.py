@@ -31,7 +31,7 @@ def compose_pair(left, right, canvas, max_shift, right_column, seed):
 
     first = place(left, shifts[0], shifts[1])
     second = place(right, shifts[2], right_column + shifts[3])
-    return tf.maximum(first, second)
+    return tf.ensure_shape(tf.maximum(first, second), (height, width, left.shape[-1]))
 
 
 def check_canvas(digit_shape, canvas, max_shift, right_column):

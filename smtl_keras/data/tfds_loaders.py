@@ -18,6 +18,8 @@ CELEB_A_ATTRIBUTES = (
     "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick",
     "Wearing_Necklace", "Wearing_Necktie", "Young",
 )
+# Task names start with a letter; this is the one attribute that does not.
+CELEB_A_TASK_NAMES = {"5_o_Clock_Shadow": "Five_o_Clock_Shadow"}
 CELEB_A_DEFAULT_ATTRIBUTES = ("Smiling", "Male", "Young", "Eyeglasses", "Wearing_Hat", "Bald")
 
 SMALLNORB_TASKS = {
@@ -130,7 +132,8 @@ def load_celeb_a(
 
     Args:
         attributes: Attribute names, or `"all"` for all 40. Task names are the
-            attribute names.
+            attribute names, except `5_o_Clock_Shadow`, whose task is
+            `Five_o_Clock_Shadow` (either name is accepted here).
         image_size: Images are resized to `image_size x image_size`.
         limit: Optional cap on the examples of each split.
     """
@@ -138,6 +141,8 @@ def load_celeb_a(
         attributes = CELEB_A_ATTRIBUTES
     if isinstance(attributes, str):
         attributes = [a for a in attributes.split(",") if a]
+    by_task_name = {task: attribute for attribute, task in CELEB_A_TASK_NAMES.items()}
+    attributes = [by_task_name.get(a, a) for a in attributes]
     unknown = [a for a in attributes if a not in CELEB_A_ATTRIBUTES]
     if unknown or not attributes:
         raise ValueError(
@@ -153,14 +158,17 @@ def load_celeb_a(
 
         def convert(example):
             image = tf.image.resize(tf.cast(example["image"], tf.float32) / 255.0, (image_size, image_size))
-            labels = {a: tf.cast(example["attributes"][a], tf.float32)[None] for a in attributes}
+            labels = {
+                CELEB_A_TASK_NAMES.get(a, a): tf.cast(example["attributes"][a], tf.float32)[None]
+                for a in attributes
+            }
             return image, labels
 
         splits[split] = dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         sizes[split] = _count(dataset)
     return _bundle(
         "celeb_a",
-        [classification_task(a, 2) for a in attributes],
+        [classification_task(CELEB_A_TASK_NAMES.get(a, a), 2) for a in attributes],
         splits, sizes, batch_size, seed, "image",
         f"CelebA faces, {len(attributes)} binary attributes",
     )

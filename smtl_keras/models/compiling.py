@@ -2,6 +2,9 @@
 
 import keras
 
+from smtl_keras.models.missing import MaskedLoss
+from smtl_keras.models.missing import MaskedMetric
+from smtl_keras.models.missing import resolve_metric
 from smtl_keras.models.task import Task
 
 
@@ -56,13 +59,6 @@ def fresh_optimizer(optimizer):
     return keras.optimizers.get(optimizer)
 
 
-def _fresh_metric(metric):
-    if isinstance(metric, keras.metrics.Metric):
-        # Metrics hold state: every model gets its own copy.
-        return metric.__class__.from_config(metric.get_config())
-    return metric
-
-
 def output_names(model):
     outputs = model.output
     if not isinstance(outputs, dict):
@@ -88,6 +84,13 @@ def compile_model(
     Every dict is keyed by task name. Tasks that are not outputs of `model`
     are skipped, so the same call compiles a multi-task model and each of the
     single-task models of `build_stl_models`.
+
+    Losses and metrics are wrapped to ignore missing labels (NaN in float
+    targets, negative integer class ids; see `smtl_keras.models.missing`):
+    a missing label adds no loss, no gradient and no metric update. Metric
+    objects are copied, so models never share metric state; `"accuracy"` is
+    resolved from the task's loss (binary with a threshold of 0 on logits,
+    sparse or categorical).
 
     Args:
         model: A Keras model whose outputs are a dict keyed by task name.
@@ -117,14 +120,18 @@ def compile_model(
             f"given. Tasks: {list(by_name)}"
         )
     model_tasks = [by_name[name] for name in names]
+    losses = {t.name: loss.get(t.name, t.loss) for t in model_tasks}
     model.compile(
         optimizer=optimizer,
-        loss={t.name: loss.get(t.name, t.loss) for t in model_tasks},
+        loss={name: MaskedLoss(value) for name, value in losses.items()},
         loss_weights={
             t.name: float(loss_weights.get(t.name, t.loss_weight)) for t in model_tasks
         },
         metrics={
-            t.name: [_fresh_metric(m) for m in metrics.get(t.name, t.metrics)]
+            t.name: [
+                MaskedMetric(resolve_metric(m, losses[t.name], model.output[t.name].shape))
+                for m in metrics.get(t.name, t.metrics)
+            ]
             for t in model_tasks
         },
         **compile_kwargs,
