@@ -95,6 +95,7 @@ def load_synthetic(
     noise=0.1,
     validation_fraction=0.25,
     test_fraction=0.25,
+    poisoned_tasks=(),
     **unused,
 ):
     """The controlled-correlation regression tasks of the MMoE paper.
@@ -112,12 +113,21 @@ def load_synthetic(
         dim: Input dimension.
         noise: Standard deviation of the label noise.
         validation_fraction, test_fraction: Split fractions.
+        poisoned_tasks: Names of tasks whose labels are replaced by pure
+            standard-normal noise: a probe of whether a model lets a task
+            with nothing to learn hurt the others.
     """
     sizes = split_sizes(num_examples, validation_fraction, test_fraction)
     x, labels = make_synthetic(
         num_tasks=num_tasks, correlation=correlation, num_examples=num_examples,
         dim=dim, noise=noise, seed=seed,
     )
+    unknown = sorted(set(poisoned_tasks) - set(labels))
+    if unknown:
+        raise ValueError(f"Unknown poisoned tasks {unknown}. Tasks: {list(labels)}")
+    noise_rng = np.random.default_rng([seed, 1])
+    for name in poisoned_tasks:
+        labels[name] = noise_rng.normal(size=labels[name].shape).astype("float32")
     tasks = [
         Task(name, head=regression_head, loss="mse", metrics=["mse"])
         for name in labels
@@ -134,6 +144,10 @@ def load_synthetic(
         description=(
             f"{num_tasks} regression tasks with pairwise correlation {correlation} "
             f"(MMoE synthetic, dim {dim}, noise {noise})"
+            + (f"; labels of {', '.join(poisoned_tasks)} replaced by noise" if poisoned_tasks else "")
         ),
-        metadata={"correlation": correlation, "num_tasks": num_tasks, "dim": dim, "noise": noise},
+        metadata={
+            "correlation": correlation, "num_tasks": num_tasks, "dim": dim, "noise": noise,
+            "poisoned_tasks": list(poisoned_tasks),
+        },
     )

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from smtl_keras.utils.text import format_table
+
 BASELINE = "stl"
 
 RULE = (
@@ -125,16 +127,6 @@ def rule_text(tasks, seeds):
     )
 
 
-def _table(rows):
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for number, row in enumerate(rows):
-        lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
-        if number == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
 def _percent(value, std=None):
     if value is None or np.isnan(value):
         return "n/a"
@@ -178,5 +170,5 @@ def format_report(summary, tasks, architectures=None, title=None):
     parts = []
     if title:
         parts += [title, ""]
-    parts += [_table(rows), "", _table(arch_rows), "", rule_text(tasks, seeds)]
+    parts += [format_table(rows), "", format_table(arch_rows), "", rule_text(tasks, seeds)]
     return "\n".join(parts)

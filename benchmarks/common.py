@@ -1,0 +1,43 @@
+"""Shared by the benchmark scripts: environment facts and text tables."""
+
+import datetime
+import os
+import platform
+import sys
+
+# Run from a checkout: make the package importable without installing it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment():
+    """Date, machine and package versions, for the results files."""
+    from smtl_keras.training.report import package_versions
+
+    import tensorflow as tf
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
+        **package_versions(),
+    }
+
+
+def table(rows):
+    """Rows (first = header) as an aligned text table."""
+    from smtl_keras.utils.text import format_table
+
+    return format_table(rows)

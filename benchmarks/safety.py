@@ -1,0 +1,218 @@
+"""Safety across task relatedness: is any architecture worse than single-task learning?
+
+Trains every architecture under the fair protocol (same splits, optimizer,
+epoch budget, batch size; early stopping on validation with the best weights
+restored) on:
+
+- the synthetic tasks of the MMoE paper at correlation 1.0, 0.5, 0.0 and -0.5
+  (two tasks), and four tasks at correlation 0.0;
+- the `digits` data (two real handwritten digits per image);
+- a poisoned-task probe: two synthetic tasks where the labels of `y2` are pure
+  noise; does the noise task hurt the clean task `y1`?
+
+Prints and writes, per setting, the safety report (metric mean and standard
+deviation over seeds, change against STL, negative-sharing flag), then a
+summary: negative-sharing cases per architecture over all (task, setting)
+pairs, Delta_m per architecture and setting, and the probe table.
+
+    python benchmarks/safety.py              # full: 3 seeds, every setting
+    python benchmarks/safety.py --quick      # a smoke run (about a minute)
+
+Runs that finished earlier in --output_dir are reused (delete it to rerun).
+"""
+
+import argparse
+import os
+import sys
+
+from common import environment
+from common import table
+
+SETTINGS = {
+    "corr_1.0": ("synthetic", {"correlation": 1.0}),
+    "corr_0.5": ("synthetic", {"correlation": 0.5}),
+    "corr_0.0": ("synthetic", {"correlation": 0.0}),
+    "corr_-0.5": ("synthetic", {"correlation": -0.5}),
+    "4tasks_corr_0.0": ("synthetic", {"num_tasks": 4, "correlation": 0.0}),
+    "digits": ("digits", {}),
+}
+PROBE = ("poisoned", "synthetic", {"correlation": 0.5, "poisoned_tasks": ["y2"]})
+PROBE_CLEAN_TASK = "y1"
+QUICK_SETTINGS = ("corr_0.0",)
+ARCHITECTURES = ("stl", "hps", "smtl", "lite", "smtl_decoder", "lite_decoder")
+QUICK_ARCHITECTURES = ("stl", "hps", "smtl", "lite")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, tiny data, 2 epochs")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--settings", default=None, help="comma-separated subset of: " + ", ".join(SETTINGS))
+    parser.add_argument("--architectures", default=None)
+    parser.add_argument("--output_dir", default=os.path.join("benchmarks", "results", "safety"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.epochs, args.patience = 1, 2, 2
+    if args.seeds < 1 or args.epochs < 1 or args.patience < 0:
+        parser.error("--seeds and --epochs must be positive, --patience non-negative")
+    names = args.settings.split(",") if args.settings else list(QUICK_SETTINGS if args.quick else SETTINGS)
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown settings {unknown}; accepted: {', '.join(SETTINGS)}")
+    args.settings = names
+    args.architectures = (
+        args.architectures.split(",") if args.architectures
+        else list(QUICK_ARCHITECTURES if args.quick else ARCHITECTURES)
+    )
+    return args
+
+
+def load(dataset, options, args):
+    from smtl_keras import load_dataset
+
+    options = dict(options, batch_size=args.batch_size, seed=0)
+    if args.quick and dataset == "synthetic":
+        options["num_examples"] = 400
+    return load_dataset(dataset, **options)
+
+
+def run_setting(name, dataset, options, args):
+    from smtl_keras.training.compare import run_comparison
+    from smtl_keras.training.protocol import Protocol
+
+    data = load(dataset, options, args)
+    print(f"\n=== {name}: {data.description}", flush=True)
+    protocol = Protocol(epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None)
+    return run_comparison(
+        data, architectures=args.architectures, seeds=args.seeds, protocol=protocol,
+        output_dir=os.path.join(args.output_dir, "runs", name), verbose=0,
+        log=lambda line: print(line, flush=True) if line.startswith("[") and "done" in line else None,
+        settings={"benchmark": "safety", "setting": name, "dataset": dataset, **options,
+                  "epochs": args.epochs, "patience": args.patience, "seeds": args.seeds,
+                  "batch_size": args.batch_size, "learning_rate": args.learning_rate},
+    )
+
+
+def _pct(value, std=None):
+    text = f"{100 * value:+.1f}%"
+    return text if std is None else f"{text} ± {100 * std:.1f}"
+
+
+def summary_tables(results, probe, architectures):
+    archs = [a for a in architectures if a != "stl"]
+    header = ["architecture"] + list(results) + ["negative-sharing cases"]
+    delta_rows = [header]
+    cases = {}
+    for arch in archs:
+        row, count, total = [arch], 0, 0
+        for name, result in results.items():
+            entry = result["summary"][arch]
+            worse = entry["negative_tasks"]
+            count += len(worse)
+            total += len(entry["tasks"])
+            row.append(f"{_pct(entry['delta_m'], entry['delta_m_std'])} ({len(worse)}/{len(entry['tasks'])})")
+        cases[arch] = {"worse": count, "pairs": total}
+        row.append(f"{count}/{total}")
+        delta_rows.append(row)
+    probe_rows = [["architecture", f"clean task {PROBE_CLEAN_TASK} MSE", "ratio to STL", "negative sharing", "gate of clean task"]]
+    stl = probe["summary"]["stl"]["tasks"][PROBE_CLEAN_TASK]["mean"]
+    probe_summary = {}
+    for arch in [a for a in architectures if a in probe["summary"]]:
+        entry = probe["summary"][arch]
+        task = entry["tasks"][PROBE_CLEAN_TASK]
+        gate = entry["gates"].get(PROBE_CLEAN_TASK)
+        ratio = task["mean"] / stl
+        probe_summary[arch] = {"mse": task["mean"], "std": task["std"], "ratio": ratio, "worse": task["worse"],
+                               "gate": gate[0] if gate else None}
+        probe_rows.append([
+            arch, f"{task['mean']:.4f} ± {task['std']:.4f}", f"{ratio:.3f}",
+            "-" if arch == "stl" else ("WORSE" if task["worse"] else "no"),
+            f"{gate[0]:.2f}" if gate else "-",
+        ])
+    return table(delta_rows), table(probe_rows), cases, probe_summary
+
+
+def write_figure(path, results, architectures):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    import numpy as np
+
+    archs = [a for a in architectures if a != "stl"]
+    columns = [(name, task) for name, r in results.items() for task in r["summary"]["stl"]["tasks"]]
+    values = np.array([[100 * results[n]["summary"][a]["tasks"][t]["delta"] for n, t in columns] for a in archs])
+    worse = [[results[n]["summary"][a]["tasks"][t]["worse"] for n, t in columns] for a in archs]
+    figure, axis = plt.subplots(figsize=(max(8, 0.7 * len(columns)), 0.6 * len(archs) + 2))
+    limit = max(5.0, float(np.nanmax(np.abs(values))))
+    image = axis.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    for i in range(len(archs)):
+        for j in range(len(columns)):
+            axis.text(j, i, f"{values[i, j]:+.0f}{'*' if worse[i][j] else ''}", ha="center", va="center", fontsize=7)
+    axis.set_yticks(range(len(archs)), archs)
+    axis.set_xticks(range(len(columns)), [f"{n}\n{t}" for n, t in columns], fontsize=7, rotation=45, ha="right")
+    axis.set_title("Change against STL per task (%), * = negative sharing")
+    figure.colorbar(image, ax=axis, fraction=0.03)
+    figure.tight_layout()
+    from smtl_keras.utils.io import atomic_path
+
+    with atomic_path(path, suffix=".png") as temporary:
+        figure.savefig(temporary, dpi=110)
+    plt.close(figure)
+    return True
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from smtl_keras.utils.quiet import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    tf.config.experimental.enable_op_determinism()
+    from smtl_keras.utils.io import write_json
+    from smtl_keras.utils.io import write_text
+
+    results = {}
+    for name in args.settings:
+        dataset, options = SETTINGS[name]
+        results[name] = run_setting(name, dataset, options, args)
+    probe_name, probe_dataset, probe_options = PROBE
+    probe = run_setting(probe_name, probe_dataset, probe_options, args)
+
+    deltas, probe_table, cases, probe_summary = summary_tables(results, probe, args.architectures)
+    rule = next(iter(results.values()))["rule"]
+    text = "\n\n".join([
+        "Delta_m vs STL (mean ± std over seeds) and tasks worse than STL, per setting:",
+        deltas,
+        f"Poisoned-task probe ({probe['dataset']['description']}): the clean task against STL.",
+        probe_table,
+        rule,
+    ])
+    print("\n" + text)
+    os.makedirs(args.output_dir, exist_ok=True)
+    write_text(os.path.join(args.output_dir, "safety.txt"), text + "\n")
+    for name, result in {**results, probe_name: probe}.items():
+        write_text(os.path.join(args.output_dir, f"report_{name}.txt"), result["report"] + "\n")
+    write_json(os.path.join(args.output_dir, "safety.json"), {
+        "environment": environment(),
+        "arguments": vars(args),
+        "rule": rule,
+        "negative_sharing_cases": cases,
+        "probe": probe_summary,
+        "settings": {name: {"dataset": r["dataset"], "summary": r["summary"]} for name, r in results.items()},
+        "probe_setting": {"dataset": probe["dataset"], "summary": probe["summary"]},
+    })
+    if write_figure(os.path.join(args.output_dir, "safety.png"), results, args.architectures):
+        print(f"\nFigure: {os.path.join(args.output_dir, 'safety.png')}")
+    print(f"Results: {os.path.join(args.output_dir, 'safety.json')}, safety.txt, report_<setting>.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
