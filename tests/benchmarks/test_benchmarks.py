@@ -1,0 +1,55 @@
+"""The benchmark scripts' quick modes run and write what they promise."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def _run(script, output_dir):
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", script), "--quick", f"--output_dir={output_dir}"],
+        capture_output=True, text=True, env=ENV, timeout=600, cwd=ROOT,
+    )
+
+
+def test_safety_quick(tmp_path):
+    result = _run("safety.py", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "negative-sharing cases" in result.stdout and "Poisoned-task probe" in result.stdout
+    summary = json.loads((tmp_path / "safety.json").read_text())
+    assert set(summary["negative_sharing_cases"]) == {"hps", "smtl", "lite"}
+    for arch, cases in summary["negative_sharing_cases"].items():
+        assert cases["pairs"] == 2 and 0 <= cases["worse"] <= 2
+    assert summary["probe"]["stl"]["ratio"] == pytest.approx(1.0)
+    assert summary["environment"]["keras"]
+    assert (tmp_path / "safety.png").exists() and (tmp_path / "report_poisoned.txt").exists()
+
+
+def test_cost_quick(tmp_path):
+    result = _run("cost.py", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads((tmp_path / "cost.json").read_text())["rows"]
+    assert {(r["tasks"], r["architecture"]) for r in rows} >= {(2, "stl"), (4, "smtl_decoder")}
+    by = {(r["tasks"], r["architecture"]): r for r in rows}
+    for tasks in (2, 4):
+        assert by[(tasks, "stl")]["time_over_stl"] == 1.0
+        # What each architecture must cost: SMTL runs T+1 encoders where STL runs T.
+        assert by[(tasks, "smtl")]["flops_over_stl"] > 1.0 > by[(tasks, "hps")]["flops_over_stl"]
+        assert by[(tasks, "smtl")]["params"] > by[(tasks, "stl")]["params"] > by[(tasks, "hps")]["params"]
+        assert all(r["examples_per_second"] > 0 for r in rows)
+
+
+def test_inference_quick(tmp_path):
+    result = _run("inference.py", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (row,) = json.loads((tmp_path / "inference.json").read_text())["rows"]
+    assert row["max_abs_difference"] <= 1e-6
+    assert row["pruned_params"] < row["full_params"]
+    assert row["pruned_bytes"] < row["full_bytes"]
+    assert set(row["latency_ms"]) == {"1", "64"}
