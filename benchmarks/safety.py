@@ -15,8 +15,9 @@ deviation over seeds, change against STL, negative-sharing flag), then a
 summary: negative-sharing cases per architecture over all (task, setting)
 pairs, Delta_m per architecture and setting, and the probe table.
 
-    python benchmarks/safety.py              # full: 3 seeds, every setting
-    python benchmarks/safety.py --quick      # a smoke run (about a minute)
+    python benchmarks/safety.py                  # full: 3 seeds, every setting, the defaults
+    python benchmarks/safety.py --config=paper   # the same with the paper's training
+    python benchmarks/safety.py --quick          # a smoke run (under a minute)
 
 Runs that finished earlier in --output_dir are reused (delete it to rerun).
 """
@@ -47,14 +48,21 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, tiny data, 2 epochs")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--config", choices=("default", "paper"), default="default",
+                        help="default: path dropout 0.5 and SafeSharing; paper: the paper's training "
+                             "(no path dropout, early stopping on the summed validation loss)")
+    parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
     parser.add_argument("--settings", default=None, help="comma-separated subset of: " + ", ".join(SETTINGS))
     parser.add_argument("--architectures", default=None)
-    parser.add_argument("--output_dir", default=os.path.join("benchmarks", "results", "safety"))
+    parser.add_argument("--output_dir", default=None,
+                        help="default: benchmarks/results/safety (paper: benchmarks/results/safety_paper)")
     args = parser.parse_args(argv)
+    if args.output_dir is None:
+        args.output_dir = os.path.join(
+            "benchmarks", "results", "safety_paper" if args.config == "paper" else "safety")
     if args.quick:
         args.seeds, args.epochs, args.patience = 1, 2, 2
     if args.seeds < 1 or args.epochs < 1 or args.patience < 0:
@@ -86,12 +94,16 @@ def run_setting(name, dataset, options, args):
 
     data = load(dataset, options, args)
     print(f"\n=== {name}: {data.description}", flush=True)
-    protocol = Protocol(epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None)
+    paper = args.config == "paper"
+    protocol = Protocol(
+        epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None,
+        path_dropout=0.0 if paper else 0.5, safe_sharing=not paper,
+    )
     return run_comparison(
         data, architectures=args.architectures, seeds=args.seeds, protocol=protocol,
         output_dir=os.path.join(args.output_dir, "runs", name), verbose=0,
         log=lambda line: print(line, flush=True) if line.startswith("[") and "done" in line else None,
-        settings={"benchmark": "safety", "setting": name, "dataset": dataset, **options,
+        settings={"benchmark": "safety", "config": args.config, "setting": name, "dataset": dataset, **options,
                   "epochs": args.epochs, "patience": args.patience, "seeds": args.seeds,
                   "batch_size": args.batch_size, "learning_rate": args.learning_rate},
     )

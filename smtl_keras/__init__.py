@@ -3,7 +3,7 @@
 Public API: `Task`, the builders `build_smtl_model`, `build_hps_model` and
 `build_stl_models` (and `build_model` over the `ARCHITECTURES` registry),
 `compile_model`, `gate_values`, `set_gate_values`, `GateLogger`,
-`TrainingCheckpoint`, `prune_lite`, `export_for_serving`, `load_dataset`,
+`SafeSharing`, `TrainingCheckpoint`, `prune_lite`, `export_for_serving`, `load_dataset`,
 `summarize` and `format_report`, and the gate layers in `smtl_keras.layers`.
 
 Importing the package imports TensorFlow with its C++ start-up banner muted
@@ -41,6 +41,7 @@ from smtl_keras.models import prune_lite  # noqa: E402
 from smtl_keras.models import register_architecture  # noqa: E402
 from smtl_keras.models import set_gate_values  # noqa: E402
 from smtl_keras.training import GateLogger  # noqa: E402
+from smtl_keras.training import SafeSharing  # noqa: E402
 from smtl_keras.training import TrainingCheckpoint  # noqa: E402
 from smtl_keras.training import format_report  # noqa: E402
 from smtl_keras.training import summarize  # noqa: E402
@@ -51,6 +52,7 @@ __all__ = [
     "DATASETS",
     "GateLogger",
     "MultiTaskData",
+    "SafeSharing",
     "Task",
     "TrainingCheckpoint",
     "VARIANTS",

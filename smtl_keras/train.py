@@ -33,6 +33,9 @@ flags.DEFINE_string("data_dir", None, "tensorflow-datasets data folder holding p
 flags.DEFINE_boolean("download", False, "Let tensorflow-datasets download and prepare a dataset that is missing (needs network).")
 flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_boolean("deterministic", True, "Deterministic TensorFlow ops (repeatable runs and exact resumes).")
+flags.DEFINE_boolean("safe_sharing", True, "Train the gated architectures with SafeSharing: each task's route (learned gate, public path or private path) is chosen on the validation split, which also does the early stopping. --nosafe_sharing --path_dropout=0 is the paper's training.")
+flags.DEFINE_float("path_dropout", 0.5, "Gated architectures: probability that a training example goes through one path only, so that both paths stay usable on their own.", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float("logit_scale", 1.0, "Gated architectures: the gate logits are this times their parameters (a learning-rate multiplier for the gates).", lower_bound=1e-6)
 flags.DEFINE_enum("gate", "softmax", ["softmax", "sigmoid"], "Soft gate parameterisation of smtl and smtl_decoder.")
 flags.DEFINE_float("temperature", 0.1, "Gumbel-softmax temperature of lite and lite_decoder.", lower_bound=1e-6)
 flags.DEFINE_integer("data_seed", 0, "Seed of the data (synthetic tasks, digit pairs); model seeds are 0..seeds-1.")
@@ -66,6 +69,7 @@ def _settings():
     names = [
         "dataset", "architectures", "epochs", "batch_size", "learning_rate", "seeds",
         "patience", "strategy", "jit_compile", "deterministic", "gate", "temperature",
+        "safe_sharing", "path_dropout", "logit_scale",
         "data_seed", "num_tasks", "correlation", "num_examples", "attributes",
         "smallnorb_tasks", "limit", "data_dir", "export",
     ]
@@ -100,6 +104,9 @@ def run():
         jit_compile=FLAGS.jit_compile,
         gate=FLAGS.gate,
         temperature=FLAGS.temperature,
+        logit_scale=FLAGS.logit_scale,
+        path_dropout=FLAGS.path_dropout,
+        safe_sharing=FLAGS.safe_sharing,
     )
     return run_comparison(
         data,

@@ -102,6 +102,8 @@ def build_smtl_model(
     variant="smtl",
     gate="softmax",
     temperature=0.1,
+    logit_scale=1.0,
+    path_dropout=0.5,
     private_encoder=None,
     seed=None,
     optimizer="adam",
@@ -140,10 +142,18 @@ def build_smtl_model(
         gate: `"softmax"` (weights sum to 1) or `"sigmoid"`, for the soft
             variants. The lite variants always use `LiteGate`.
         temperature: Gumbel-softmax temperature of the lite variants.
+        logit_scale: Positive float; every gate's logits are this times its
+            parameters, so under Adam the gates learn this many times faster
+            than the other weights (see `smtl_keras.layers.Gate`).
+        path_dropout: Probability in [0, 1] that a training example goes
+            through one path only (public or private) instead of the gate's
+            mix, so that each path also works on its own (see
+            `smtl_keras.layers.Gate`); what `SafeSharing` needs to find a
+            safe route per task. 0 is the paper's training.
         private_encoder: Optional design of the private encoders (same forms
             as `encoder`); defaults to `encoder`. Its output shape must equal
             the public encoder's.
-        seed: Optional int seeding the draws of the lite gates (task `i`
+        seed: Optional int seeding the random draws of the gates (task `i`
             uses `seed + i`). Weight initialisation follows Keras's global
             seed (`keras.utils.set_random_seed`).
         optimizer: Optimizer for `model.compile`; `None` returns the model
@@ -187,6 +197,18 @@ def build_smtl_model(
         )
     if seed is not None and not isinstance(seed, int):
         raise ValueError(f"seed must be None or an int. Received: seed={seed!r}")
+    if isinstance(logit_scale, bool) or not (
+        isinstance(logit_scale, (int, float)) and logit_scale > 0
+    ):
+        raise ValueError(
+            f"logit_scale must be a positive number. Received: logit_scale={logit_scale!r}"
+        )
+    if isinstance(path_dropout, bool) or not (
+        isinstance(path_dropout, (int, float)) and 0 <= path_dropout <= 1
+    ):
+        raise ValueError(
+            f"path_dropout must lie in [0, 1]. Received: path_dropout={path_dropout!r}"
+        )
     tasks = _prepare(inputs, tasks, loss, loss_weights, metrics)
     lite = variant.startswith("lite")
     after_decoders = variant.endswith("_decoder")
@@ -210,14 +232,16 @@ def build_smtl_model(
             "encoder",
         )
         _check_same_shape(public_features, private_features, "encoder", task.name)
+        gate_options = dict(
+            logit_scale=logit_scale,
+            path_dropout=path_dropout,
+            seed=None if seed is None else seed + index,
+            name=gate_name(task.name),
+        )
         if lite:
-            gate_layer = LiteGate(
-                temperature=temperature,
-                seed=None if seed is None else seed + index,
-                name=gate_name(task.name),
-            )
+            gate_layer = LiteGate(temperature=temperature, **gate_options)
         else:
-            gate_layer = Gate(mode=gate, name=gate_name(task.name))
+            gate_layer = Gate(mode=gate, **gate_options)
         if after_decoders:
             public_out = make(task.head, head_name(task.name, "public"), "head")(public_features)
             private_out = make(task.head, head_name(task.name, "private"), "head")(private_features)

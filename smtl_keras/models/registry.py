@@ -35,7 +35,8 @@ class Architecture:
         """The builder options that only gated architectures accept."""
         if not self.gated:
             return ()
-        return ("temperature", "seed") if self.lite else ("gate",)
+        shared = ("seed", "logit_scale", "path_dropout")
+        return shared + (("temperature",) if self.lite else ("gate",))
 
 
 ARCHITECTURES = {}
@@ -61,7 +62,8 @@ def get_architecture(name):
 def build_model(architecture, inputs, encoder, tasks, **kwargs):
     """Builds the registered architecture `architecture` by name.
 
-    Gate options (`gate`, `temperature`, `seed`) are dropped for
+    Gate options (`gate`, `temperature`, `seed`, `logit_scale`,
+    `path_dropout`) are dropped for
     architectures that do not take them, so one set of options builds every
     architecture of a comparison.
 
@@ -70,7 +72,7 @@ def build_model(architecture, inputs, encoder, tasks, **kwargs):
         `{task_name: keras.Model}`.
     """
     spec = get_architecture(architecture)
-    for option in ("gate", "temperature", "seed"):
+    for option in ("gate", "temperature", "seed", "logit_scale", "path_dropout"):
         if option in kwargs and option not in spec.gate_options:
             kwargs.pop(option)
     return spec.builder(inputs, encoder, tasks, **spec.options, **kwargs)

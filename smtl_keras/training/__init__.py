@@ -2,5 +2,6 @@
 
 from smtl_keras.training.callbacks import GateLogger
 from smtl_keras.training.checkpoint import TrainingCheckpoint
+from smtl_keras.training.safe import SafeSharing
 from smtl_keras.training.safety import format_report
 from smtl_keras.training.safety import summarize

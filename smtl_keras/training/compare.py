@@ -129,10 +129,16 @@ def run_comparison(
             runs.append(result)
 
     summary = summarize(runs, data.tasks)
+    stopping = f"early stopping (patience {protocol.patience})"
+    gated_training = (
+        f"gated models: path dropout {protocol.path_dropout}, routes chosen and stopped by SafeSharing"
+        if protocol.safe_sharing else
+        f"gated models: path dropout {protocol.path_dropout}, stopped on val_loss"
+    )
     title = (
         f"Safety report: {data.name} ({data.description}); test split; "
-        f"{seeds} seed(s); epochs <= {protocol.epochs}, early stopping on val_loss "
-        f"(patience {protocol.patience}), batch {data.batch_size}, Adam lr {protocol.learning_rate}"
+        f"{seeds} seed(s); epochs <= {protocol.epochs}, {stopping} on val_loss for STL and HPS; "
+        f"{gated_training}; batch {data.batch_size}, Adam lr {protocol.learning_rate}"
     )
     report = format_report(summary, data.tasks, architectures, title=title)
     histories = {}

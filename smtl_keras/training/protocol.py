@@ -15,6 +15,7 @@ from smtl_keras.models import get_architecture
 from smtl_keras.models import prune_lite
 from smtl_keras.training.callbacks import GateLogger
 from smtl_keras.training.checkpoint import TrainingCheckpoint
+from smtl_keras.training.safe import SafeSharing
 from smtl_keras.training.safety import task_logs
 from smtl_keras.utils.io import atomic_path
 from smtl_keras.utils.io import read_json
@@ -35,6 +36,12 @@ class Protocol:
         jit_compile: Passed to `model.compile`.
         gate: Soft gate parameterisation of the gated architectures.
         temperature: Gumbel-softmax temperature of the lite architectures.
+        logit_scale: Gate logit scale of the gated architectures.
+        path_dropout: Path dropout of the gated architectures.
+        safe_sharing: Train the gated architectures with `SafeSharing`
+            (routes chosen per task on the validation split, which also does
+            the early stopping) instead of early stopping on the validation
+            loss. False and `path_dropout=0` is the paper's training.
     """
 
     epochs: int = 30
@@ -43,6 +50,9 @@ class Protocol:
     jit_compile: bool = False
     gate: str = "softmax"
     temperature: float = 0.1
+    logit_scale: float = 1.0
+    path_dropout: float = 0.5
+    safe_sharing: bool = True
 
 
 def run_folder(output_dir, architecture, seed):
@@ -55,26 +65,35 @@ def finished_result(output_dir, architecture, seed):
     return read_json(path) if os.path.exists(path) else None
 
 
-def _fit(model, task_names, data, protocol, seed, folder, verbose):
-    checkpoint = TrainingCheckpoint(folder, monitor="val_loss", patience=protocol.patience)
-    if not checkpoint.finished:
-        checkpoint.load_latest(model)
-        train = data.train_epochs(checkpoint.initial_epoch, protocol.epochs, seed)
-        validation = data.validation
-        if list(task_names) != data.task_names:
-            train = data.select(train, task_names)
-            validation = data.select(validation, task_names)
-        model.fit(
-            train,
-            steps_per_epoch=data.steps_per_epoch,
-            epochs=protocol.epochs,
-            initial_epoch=checkpoint.initial_epoch,
-            validation_data=validation,
-            callbacks=[GateLogger(), checkpoint],
-            verbose=verbose,
-        )
-    checkpoint.load_best(model)
-    return checkpoint
+def _fit(model, task_names, data, protocol, seed, folder, verbose, safe):
+    validation = data.validation
+    if list(task_names) != data.task_names:
+        validation = data.select(validation, task_names)
+    companions = []
+    if safe:
+        companions.append(SafeSharing(validation, patience=protocol.patience or protocol.epochs))
+        checkpoint = TrainingCheckpoint(folder, monitor=None, companions=companions)
+    else:
+        checkpoint = TrainingCheckpoint(folder, monitor="val_loss", patience=protocol.patience)
+    if checkpoint.finished:
+        checkpoint.load_final(model)
+        return checkpoint, companions
+    checkpoint.load_latest(model)
+    start = checkpoint.initial_epoch
+    epochs = checkpoint.epochs(protocol.epochs)
+    train = data.train_epochs(start, max(epochs, start + 1), seed)
+    if list(task_names) != data.task_names:
+        train = data.select(train, task_names)
+    model.fit(
+        train,
+        steps_per_epoch=data.steps_per_epoch,
+        epochs=epochs,
+        initial_epoch=start,
+        validation_data=validation,
+        callbacks=[GateLogger(), *companions, checkpoint],
+        verbose=verbose,
+    )
+    return checkpoint, companions
 
 
 def _evaluate(model, task_names, data):
@@ -109,7 +128,8 @@ def train_architecture(
     Returns:
         The result dict: `architecture`, `seed`, `test` (the safety metric per
         task), `test_metrics` (every test metric per task), `params`,
-        `pruned_params`, `gates`, `epochs`, `best_epoch`, `seconds`, `export`.
+        `pruned_params`, `gates`, `routes` (with `SafeSharing`: the route each
+        task ended on), `epochs`, `best_epoch`, `seconds`, `export`.
     """
     done = finished_result(output_dir, architecture, seed)
     if done is not None:
@@ -130,16 +150,21 @@ def train_architecture(
             jit_compile=protocol.jit_compile,
             gate=protocol.gate,
             temperature=protocol.temperature,
+            logit_scale=protocol.logit_scale,
+            path_dropout=protocol.path_dropout,
             seed=seed,
         )
         models = built if spec.per_task else {"model": built}
-        histories, best_epochs, epochs, metrics = {}, {}, {}, {}
+        safe = spec.gated and protocol.safe_sharing
+        histories, best_epochs, epochs, metrics, routes = {}, {}, {}, {}, {}
         for key, model in models.items():
             task_names = list(model.output)
-            checkpoint = _fit(
+            checkpoint, companions = _fit(
                 model, task_names, data, protocol, seed,
-                os.path.join(folder, "checkpoints", key), verbose,
+                os.path.join(folder, "checkpoints", key), verbose, safe,
             )
+            for companion in companions:
+                routes.update(companion.routes)
             histories[key] = checkpoint.history
             best_epochs[key] = checkpoint.best_epoch
             epochs[key] = checkpoint.initial_epoch
@@ -156,6 +181,7 @@ def train_architecture(
             "gates": {},
             "epochs": epochs,
             "best_epoch": best_epochs,
+            "routes": routes,
             "export": [],
         }
         if spec.gated:

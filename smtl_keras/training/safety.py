@@ -61,7 +61,8 @@ def summarize(runs, tasks, baseline=BASELINE):
         Dict `{architecture: summary}`; each summary has per-task `mean`,
         `std`, `delta` (change vs STL as a fraction), `delta_std` (over seeds),
         `worse` (the negative-sharing flag), plus `delta_m`, `delta_m_std`,
-        `negative_tasks`, `params`, `pruned_params`, `gates` and `seeds`.
+        `negative_tasks`, `params`, `pruned_params`, `gates`, `routes` (how
+        many seeds ended on each `SafeSharing` route, per task) and `seeds`.
     """
     by_arch = {}
     for run in runs:
@@ -109,6 +110,11 @@ def summarize(runs, tasks, baseline=BASELINE):
         entry["params"] = int(np.mean([r.get("params", 0) for r in arch_runs]))
         pruned = [r["pruned_params"] for r in arch_runs if r.get("pruned_params") is not None]
         entry["pruned_params"] = int(np.mean(pruned)) if pruned else None
+        entry["routes"] = {}
+        for run in arch_runs:
+            for task, route in (run.get("routes") or {}).items():
+                counts = entry["routes"].setdefault(task, {})
+                counts[route] = counts.get(route, 0) + 1
         gates = [r["gates"] for r in arch_runs if r.get("gates")]
         entry["gates"] = (
             {t.name: _mean_std([g[t.name] for g in gates]) for t in tasks} if gates else {}
@@ -167,8 +173,19 @@ def format_report(summary, tasks, architectures=None, title=None):
             params,
             gates or "-",
         ))
+    route_lines = []
+    for arch in architectures:
+        routes = summary[arch].get("routes") or {}
+        if routes:
+            route_lines.append(f"  {arch}: " + "; ".join(
+                f"{task} " + ", ".join(f"{name} x{count}" for name, count in sorted(counts.items()))
+                for task, counts in routes.items()
+            ))
     parts = []
     if title:
         parts += [title, ""]
-    parts += [format_table(rows), "", format_table(arch_rows), "", rule_text(tasks, seeds)]
+    parts += [format_table(rows), "", format_table(arch_rows)]
+    if route_lines:
+        parts += ["", "Routes chosen by SafeSharing on validation (seeds per route):"] + route_lines
+    parts += ["", rule_text(tasks, seeds)]
     return "\n".join(parts)

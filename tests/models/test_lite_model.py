@@ -22,7 +22,8 @@ def _paths(model, x, task):
 def test_training_step_uses_one_path_and_reaches_the_gate():
     tasks = make_tasks(2)
     model = smtl_keras.build_smtl_model(
-        keras.Input((6,), name="features"), dense_encoder(), tasks, variant="lite", seed=5
+        keras.Input((6,), name="features"), dense_encoder(), tasks, variant="lite", seed=5,
+        path_dropout=0.0,
     )
     x = features(8)
     public, private = _paths(model, x, "t0")
@@ -49,7 +50,7 @@ def test_same_seed_same_draws():
         keras.utils.set_random_seed(0)
         model = smtl_keras.build_smtl_model(
             keras.Input((6,), name="features"), dense_encoder(), make_tasks(2),
-            variant="lite", seed=seed,
+            variant="lite", seed=seed, path_dropout=0.0,
         )
         x = features(4)
         return [keras.ops.convert_to_numpy(model(x, training=True)["t0"]).tobytes() for _ in range(16)]
@@ -70,3 +71,21 @@ def test_inference_follows_the_threshold():
     smtl_keras.set_gate_values(model, {"t0": 0.6})
     np.testing.assert_allclose(model.predict(x, verbose=0)["t0"], private, atol=1e-6, rtol=0)
     assert abs(smtl_keras.gate_values(model)["t0"] - 0.6) < 1e-6
+
+
+def test_path_dropout_sends_examples_through_one_path():
+    for variant in ("smtl", "lite"):
+        model = smtl_keras.build_smtl_model(
+            keras.Input((6,), name="features"), dense_encoder(), make_tasks(2), variant=variant,
+            seed=2, path_dropout=1.0,
+        )
+        x = features(64)
+        public, private = _paths(model, x, "t0")
+        out = keras.ops.convert_to_numpy(model(x, training=True)["t0"])
+        is_public = np.all(np.isclose(out, public, atol=1e-6), axis=1)
+        is_private = np.all(np.isclose(out, private, atol=1e-6), axis=1)
+        assert np.all(is_public | is_private)
+        assert 16 < is_private.sum() < 48  # about half of 64
+        # Inference is the gate's, untouched by path dropout.
+        np.testing.assert_allclose(model.predict(x, verbose=0)["t0"],
+                                   model(x, training=False)["t0"], atol=1e-6)

@@ -1,0 +1,248 @@
+"""SafeSharing: choose each task's route on validation so that no task ends worse than its private path."""
+
+import math
+import os
+
+import keras
+import numpy as np
+
+from smtl_keras.layers import LiteGate
+from smtl_keras.models.builders import head_name
+from smtl_keras.models.builders import private_encoder_name
+from smtl_keras.models.gates import gate_layers
+from smtl_keras.training.safety import task_logs
+from smtl_keras.utils.io import atomic_path
+
+ROUTES = ("learned", "public", "private")
+
+
+def private_route(model, task):
+    """Names of the layers that only task `task`'s private path uses."""
+    names = {layer.name for layer in model.layers}
+    head = head_name(task) if head_name(task) in names else head_name(task, "private")
+    return [private_encoder_name(task), head, task]
+
+
+class SafeSharing(keras.callbacks.Callback):
+    """Chooses, per task, the route that does best on validation data.
+
+    After every epoch it measures each task's validation loss on three
+    routes: the learned gate, the public path alone (gate at 0) and the
+    private path alone (gate at 1; for lite gates the learned route is one of
+    the other two). It keeps
+
+    - per task, the weights of its private path (private encoder and head)
+      at the epoch where that path alone did best: the task's single-task
+      model, trained inside the multi-task one;
+    - the whole model at the epoch with the best score
+      `sum_t min(L_t, P_t) / P_t`, where `L_t` is task t's loss on its best
+      route at that epoch and `P_t` its best private-path loss so far.
+
+    At the end it restores that model, sets every gate to the task's best
+    route there, and sends each task whose private path did better at its own
+    best epoch back to that private path. So, on the validation data, no task
+    ends worse than its private path, and tasks that gain from sharing keep
+    the gain. It stops training when neither the score nor any private path
+    improved for `patience` epochs, so do not add `EarlyStopping`.
+
+    The private path is trained as a single-task model only if the model is
+    built with `path_dropout > 0`, which sends part of every batch through
+    one path alone.
+
+    Args:
+        validation_data: A `tf.data.Dataset` of `(inputs, targets)` or a tuple
+            `(x, y)`, the data the routes are chosen on.
+        patience: Epochs without improvement before training stops.
+        margin: A shared route (learned gate or public path) replaces the
+            private path only when its validation loss is lower by more than
+            this fraction, so that validation noise alone does not move a task
+            off its single-task path.
+        batch_size: Batch size for a tuple `validation_data`.
+
+    Attributes:
+        routes: After training, `{task: "learned" | "public" | "private"}`.
+        validation_losses: After training, `{task: validation loss}` of the
+            chosen routes.
+
+    Example:
+
+    ```python
+    model = smtl_keras.build_smtl_model(inputs, encoder, tasks)
+    model.fit(train, epochs=100, callbacks=[smtl_keras.SafeSharing(val, patience=10)])
+    ```
+    """
+
+    def __init__(self, validation_data, patience=10, margin=0.01, batch_size=None):
+        super().__init__()
+        if validation_data is None:
+            raise ValueError(
+                "SafeSharing chooses each task's route on validation data, so it "
+                "needs validation_data (a tf.data.Dataset or a tuple (x, y)). "
+                "Received: validation_data=None"
+            )
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience <= 0:
+            raise ValueError(f"patience must be a positive int. Received: patience={patience!r}")
+        if not 0.0 <= margin < 1.0:
+            raise ValueError(f"margin must lie in [0, 1). Received: margin={margin!r}")
+        self.validation_data = validation_data
+        self.patience = patience
+        self.margin = margin
+        self.batch_size = batch_size
+        self.routes = {}
+        self.validation_losses = {}
+        self._restored = False
+
+    def _evaluate(self):
+        data = self.validation_data
+        if isinstance(data, tuple):
+            x, y = data[0], data[1]
+            logs = self.model.evaluate(x, y, batch_size=self.batch_size, verbose=0, return_dict=True)
+        else:
+            logs = self.model.evaluate(data, verbose=0, return_dict=True)
+        found = task_logs(logs, self.tasks)
+        return {t: found[t]["loss"] for t in self.tasks}
+
+    def _evaluate_at(self, value):
+        saved = [[np.copy(v.numpy()) for v in g.trainable_variables] for g in self._gates.values()]
+        for gate in self._gates.values():
+            gate.assign_private_weight(value)
+        try:
+            return self._evaluate()
+        finally:
+            for gate, values in zip(self._gates.values(), saved):
+                for variable, value_array in zip(gate.trainable_variables, values):
+                    variable.assign(value_array)
+
+    def _route_weights(self, task):
+        return [self.model.get_layer(name).get_weights() for name in self._private_layers[task]]
+
+    def _set_route_weights(self, task, weights):
+        for name, values in zip(self._private_layers[task], weights):
+            self.model.get_layer(name).set_weights(values)
+
+    def on_train_begin(self, logs=None):
+        self._gates = gate_layers(self.model)
+        if not self._gates:
+            raise ValueError(
+                f"SafeSharing needs a gated model from build_smtl_model; model "
+                f"'{self.model.name}' has no gates."
+            )
+        self.tasks = list(self._gates)
+        self._lite = all(isinstance(g, LiteGate) for g in self._gates.values())
+        self._private_layers = {t: private_route(self.model, t) for t in self.tasks}
+        if self._restored:
+            return
+        self.best_private = {t: math.inf for t in self.tasks}
+        self._private_snapshot = {t: None for t in self.tasks}
+        self._best_score = math.inf
+        self._snapshot = None
+        self._snapshot_routes = None
+        self._wait = 0
+        self._files = {}
+        self._dirty = {}
+
+    # --- state for TrainingCheckpoint, so that a killed run resumes exactly
+
+    def _write_arrays(self, folder, key, epoch, arrays):
+        name = f"safe-{key}-{epoch}.npz"
+        with atomic_path(os.path.join(folder, name), suffix=".npz") as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez(handle, *arrays)
+        self._files[key] = name
+
+    def checkpoint_state(self, folder, epoch):
+        """The state as a JSON-able dict; new snapshots are written to `folder`."""
+        for t in self.tasks:
+            if self._private_snapshot[t] is not None and self._dirty.get(f"private-{t}"):
+                flat = [w for layer in self._private_snapshot[t] for w in layer]
+                self._write_arrays(folder, f"private-{t}", epoch, flat)
+        if self._snapshot is not None and self._dirty.get("model"):
+            self._write_arrays(folder, "model", epoch, self._snapshot)
+        self._dirty = {}
+        return {
+            "best_private": self.best_private,
+            "best_score": self._best_score,
+            "snapshot_routes": self._snapshot_routes,
+            "wait": self._wait,
+            "files": dict(self._files),
+            "routes": self.routes,
+            "validation_losses": self.validation_losses,
+            "layer_sizes": {
+                t: [len(layer) for layer in self._private_snapshot[t]]
+                for t in self.tasks if self._private_snapshot[t] is not None
+            },
+        }
+
+    def restore_checkpoint_state(self, state, folder):
+        """Restores what `checkpoint_state` saved (before `fit` resumes)."""
+
+        def arrays(name):
+            with np.load(os.path.join(folder, name)) as data:
+                return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+        self.best_private = dict(state["best_private"])
+        self._best_score = state["best_score"]
+        self._snapshot_routes = state["snapshot_routes"]
+        self._wait = state["wait"]
+        self._files = dict(state["files"])
+        self.routes = dict(state.get("routes", {}))
+        self.validation_losses = dict(state.get("validation_losses", {}))
+        self._private_snapshot = {t: None for t in self.best_private}
+        for t, sizes in state["layer_sizes"].items():
+            flat = arrays(self._files[f"private-{t}"])
+            layers, start = [], 0
+            for size in sizes:
+                layers.append(flat[start : start + size])
+                start += size
+            self._private_snapshot[t] = layers
+        self._snapshot = arrays(self._files["model"]) if "model" in self._files else None
+        self._dirty = {}
+        self._restored = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        candidates = {"public": self._evaluate_at(0.0), "private": self._evaluate_at(1.0)}
+        if not self._lite:
+            candidates["learned"] = self._evaluate()
+        improved = False
+        for t in self.tasks:
+            if candidates["private"][t] < self.best_private[t]:
+                self.best_private[t] = candidates["private"][t]
+                self._private_snapshot[t] = self._route_weights(t)
+                self._dirty[f"private-{t}"] = True
+                improved = True
+        routes, score = {}, 0.0
+        for t in self.tasks:
+            route = min(candidates, key=lambda name: (candidates[name][t], ROUTES.index(name)))
+            if not self._beats_private(candidates[route][t], candidates["private"][t]):
+                route = "private"
+            routes[t] = (route, candidates[route][t])
+            best = self.best_private[t]
+            score += min(routes[t][1], best) / best if best > 0 else 1.0
+        if score < self._best_score:
+            self._best_score = score
+            self._snapshot = [np.copy(w) for w in self.model.get_weights()]
+            self._snapshot_routes = routes
+            self._dirty["model"] = True
+            improved = True
+        self._wait = 0 if improved else self._wait + 1
+        if self._wait >= self.patience:
+            self.model.stop_training = True
+
+    def _beats_private(self, loss, private_loss):
+        return loss < private_loss * (1.0 - self.margin)
+
+    def on_train_end(self, logs=None):
+        if self._snapshot is None:
+            return
+        self.model.set_weights(self._snapshot)
+        self.routes, self.validation_losses = {}, {}
+        for t in self.tasks:
+            route, loss = self._snapshot_routes[t]
+            if route == "private" or not self._beats_private(loss, self.best_private[t]):
+                # The private path at its own best epoch: the task's single-task model.
+                route, loss = "private", self.best_private[t]
+                self._set_route_weights(t, self._private_snapshot[t])
+            if route != "learned":
+                self._gates[t].assign_private_weight(1.0 if route == "private" else 0.0)
+            self.routes[t] = route
+            self.validation_losses[t] = loss
