@@ -3,8 +3,9 @@
 Public API: `Task`, the builders `build_smtl_model`, `build_hps_model` and
 `build_stl_models` (and `build_model` over the `ARCHITECTURES` registry),
 `compile_model`, `gate_values`, `set_gate_values`, `GateLogger`,
-`SafeSharing`, `TrainingCheckpoint`, `prune_lite`, `export_for_serving`, `load_dataset`,
-`summarize` and `format_report`, and the gate layers in `smtl_keras.layers`.
+`SafeSharing`, `TrainingCheckpoint`, `prune_lite`, `export_for_serving`,
+`load_dataset`, `run_comparison` with its `Protocol`, `summarize` and
+`format_report`, and the gate layers in `smtl_keras.layers`.
 
 Importing the package imports TensorFlow with its C++ start-up banner muted
 (oneDNN and CUDA probing lines printed before any log level applies); set the
@@ -41,9 +42,11 @@ from smtl_keras.models import prune_lite  # noqa: E402
 from smtl_keras.models import register_architecture  # noqa: E402
 from smtl_keras.models import set_gate_values  # noqa: E402
 from smtl_keras.training import GateLogger  # noqa: E402
+from smtl_keras.training import Protocol  # noqa: E402
 from smtl_keras.training import SafeSharing  # noqa: E402
 from smtl_keras.training import TrainingCheckpoint  # noqa: E402
 from smtl_keras.training import format_report  # noqa: E402
+from smtl_keras.training import run_comparison  # noqa: E402
 from smtl_keras.training import summarize  # noqa: E402
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "DATASETS",
     "GateLogger",
     "MultiTaskData",
+    "Protocol",
     "SafeSharing",
     "Task",
     "TrainingCheckpoint",
@@ -68,6 +72,7 @@ __all__ = [
     "load_dataset",
     "prune_lite",
     "register_architecture",
+    "run_comparison",
     "set_gate_values",
     "summarize",
 ]

@@ -5,6 +5,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Repeatable numbers: the same test gives the same result on every run.
+tf.config.experimental.enable_op_determinism()
 
 
 @pytest.fixture(autouse=True)
