@@ -94,3 +94,35 @@ def build(architecture, tasks, encoder=None, inputs=None, **kwargs):
 def as_model_dict(built):
     """STL gives a dict of models; the others one model. Always a dict."""
     return built if isinstance(built, dict) else {"all": built}
+
+
+def value_and_grad(fn, variables):
+    """`fn() -> (loss, aux)`; returns `(loss, [numpy gradient per variable], aux)`.
+
+    The same on every backend: a `tf.GradientTape` on TensorFlow, `jax.grad`
+    over a `keras.StatelessScope` on JAX (where random draws inside `fn` use
+    the current seed state once).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss, aux = fn()
+        grads = tape.gradient(loss, list(variables))
+    elif backend == "jax":
+        import jax
+
+        def pure(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn()
+
+        (loss, aux), grads = jax.value_and_grad(pure, has_aux=True)([v.value for v in variables])
+    else:
+        raise NotImplementedError(backend)
+    to_numpy = keras.ops.convert_to_numpy
+    return float(to_numpy(loss)), [None if g is None else to_numpy(g) for g in grads], aux
+
+
+def numpy(x):
+    return keras.ops.convert_to_numpy(x)

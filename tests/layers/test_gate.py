@@ -2,6 +2,9 @@ import keras
 import numpy as np
 import pytest
 
+from testing_utils import numpy
+from testing_utils import value_and_grad
+
 from smtl_keras.layers import Gate
 
 
@@ -111,46 +114,47 @@ def test_gate_serialization_round_trip(mode, tmp_path):
 
 
 def test_path_dropout_rate_and_gradient_only_through_mixed_examples():
-    import tensorflow as tf
-
     count = 4000
     public = np.zeros((count, 1), "float32")
     private = np.ones((count, 1), "float32")
     gate = Gate(path_dropout=0.4, seed=3)
     gate(public=public[:1], private=private[:1])
     gate.assign_private_weight(0.3)
-    with tf.GradientTape() as tape:
+
+    def loss():
         out = gate(public=public, private=private, training=True)
-        loss = tf.reduce_sum(out)
-    values = out.numpy()[:, 0]
+        return keras.ops.sum(out), out
+
+    _, (grad,), out = value_and_grad(loss, [gate.logits])
+    values = numpy(out)[:, 0]
     solo_public = np.isclose(values, 0.0)
     solo_private = np.isclose(values, 1.0)
     mixed = np.isclose(values, 0.3, atol=1e-5)
     assert np.all(solo_public | solo_private | mixed)
     assert abs(solo_public.mean() - 0.2) < 0.03 and abs(solo_private.mean() - 0.2) < 0.03
     # d(sum)/d(logits) comes from the mixed examples only: mixed * d(w_priv)/d(logits).
-    (grad,) = tape.gradient(loss, [gate.logits])
     w = 0.3
     expected = mixed.sum() * np.array([-w * (1 - w), w * (1 - w)])
-    np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-4)
-    inference = gate(public=public, private=private).numpy()
+    np.testing.assert_allclose(grad, expected, rtol=1e-4)
+    inference = numpy(gate(public=public, private=private))
     np.testing.assert_allclose(inference, 0.3, atol=1e-6)
 
 
 def test_logit_scale_speeds_up_the_gate_under_adam():
-    import keras as k
-
     def moved(scale):
         gate = Gate(logit_scale=scale)
         public, private = np.zeros((4, 2), "float32"), np.ones((4, 2), "float32")
         gate(public=public, private=private)
-        optimizer = k.optimizers.Adam(0.01)
-        import tensorflow as tf
+        optimizer = keras.optimizers.Adam(0.01)
+        optimizer.build(gate.trainable_variables)
+
+        def loss():
+            out = gate(public=public, private=private, training=True)
+            return keras.ops.mean((out - 1.0) ** 2), None
 
         for _ in range(20):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean((gate(public=public, private=private, training=True) - 1.0) ** 2)
-            optimizer.apply_gradients(zip(tape.gradient(loss, gate.trainable_variables), gate.trainable_variables))
+            _, grads, _ = value_and_grad(loss, gate.trainable_variables)
+            optimizer.apply(grads, gate.trainable_variables)
         return gate.private_weight - 0.5
 
     slow, fast = moved(1.0), moved(10.0)
