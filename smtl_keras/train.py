@@ -8,6 +8,7 @@ Finished runs in --output_dir are skipped and an interrupted one resumes from
 its last completed epoch: run the same command again after a kill.
 """
 
+import os
 import sys
 
 from absl import app
@@ -28,6 +29,10 @@ flags.DEFINE_integer("patience", 5, "Early-stopping patience in epochs on the va
 flags.DEFINE_string("output_dir", "smtl_runs", "Folder for runs, results.json, results.csv, report.txt, safety.png and exports.")
 flags.DEFINE_boolean("export", False, "Export each multi-task model of seed 0 (and the pruned lite models) for TF Serving into <output_dir>/export/.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"], "'mirrored' builds and trains under tf.distribute.MirroredStrategy over all local devices.")
+flags.DEFINE_enum("distribution", "none", ["none", "data_parallel"], "JAX backend (KERAS_BACKEND=jax): 'data_parallel' trains with keras.distribution.DataParallel over all devices of all processes.")
+flags.DEFINE_string("coordinator_address", None, "data_parallel over several processes (hosts): host:port of process 0.")
+flags.DEFINE_integer("num_processes", 1, "data_parallel: number of processes (hosts).", lower_bound=1)
+flags.DEFINE_integer("process_id", 0, "data_parallel: this process's id, 0..num_processes-1; process 0 writes the results and exports.", lower_bound=0)
 flags.DEFINE_integer("num_cpu_devices", 0, "Split the CPU into this many logical devices (e.g. 2, to try --strategy=mirrored on a CPU machine).", lower_bound=0)
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data folder holding prepared datasets.")
 flags.DEFINE_boolean("download", False, "Let tensorflow-datasets download and prepare a dataset that is missing (needs network).")
@@ -69,7 +74,7 @@ def _settings():
     names = [
         "dataset", "architectures", "epochs", "batch_size", "learning_rate", "seeds",
         "patience", "strategy", "jit_compile", "deterministic", "gate", "temperature",
-        "safe_sharing", "path_dropout", "logit_scale",
+        "safe_sharing", "path_dropout", "logit_scale", "distribution", "num_processes",
         "data_seed", "num_tasks", "correlation", "num_examples", "attributes",
         "smallnorb_tasks", "limit", "data_dir", "export",
     ]
@@ -84,9 +89,40 @@ def run():
     from smtl_keras.training.compare import run_comparison
     from smtl_keras.training.protocol import Protocol
 
+    import keras
+
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = None
+    output_dir, export = FLAGS.output_dir, FLAGS.export
+    data = None
+    if FLAGS.strategy == "mirrored" and keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "--strategy=mirrored needs the TensorFlow backend; on JAX use "
+            f"--distribution=data_parallel. Backend: {keras.backend.backend()!r}"
+        )
+    if FLAGS.distribution == "data_parallel":
+        from smtl_keras.training.distributed import start_data_parallel
+
+        if FLAGS.strategy != "default":
+            raise ValueError("--distribution=data_parallel and --strategy=mirrored exclude each other")
+        info = start_data_parallel(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+        print(
+            f"DataParallel over {len(info.devices)} device(s) in {info.num_processes} process(es); "
+            f"this is process {info.process_id}", flush=True,
+        )
+        if FLAGS.batch_size % len(info.devices):
+            raise ValueError(
+                f"--batch_size={FLAGS.batch_size} must be a multiple of the {len(info.devices)} "
+                "devices, which share every batch"
+            )
+        if not info.is_chief:
+            # Every process runs the same training; only process 0 keeps the results.
+            output_dir = os.path.join(FLAGS.output_dir, f"process_{info.process_id}")
+            export = False
+        data = load_dataset(FLAGS.dataset, **_dataset_options())
+        if info.num_processes > 1:
+            data.full_batches_only()
     if FLAGS.strategy == "mirrored":
         if FLAGS.jit_compile and not tf.config.list_physical_devices("GPU"):
             raise ValueError(
@@ -95,7 +131,8 @@ def run():
             )
         strategy = tf.distribute.MirroredStrategy()
         print(f"MirroredStrategy over {strategy.num_replicas_in_sync} device(s)", flush=True)
-    data = load_dataset(FLAGS.dataset, **_dataset_options())
+    if data is None:
+        data = load_dataset(FLAGS.dataset, **_dataset_options())
     print(f"Dataset {data.name}: {data.description}; examples {data.sizes}; tasks {data.task_names}", flush=True)
     protocol = Protocol(
         epochs=FLAGS.epochs,
@@ -113,8 +150,8 @@ def run():
         architectures=FLAGS.architectures,
         seeds=FLAGS.seeds,
         protocol=protocol,
-        output_dir=FLAGS.output_dir,
-        export=FLAGS.export,
+        output_dir=output_dir,
+        export=export,
         strategy=strategy,
         verbose=FLAGS.verbose,
         log=lambda line: print(line, flush=True),

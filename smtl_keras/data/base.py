@@ -65,6 +65,9 @@ class MultiTaskData:
         self.description = description
         self.shuffle_buffer = shuffle_buffer or max(1, self.sizes["train"])
         self.metadata = dict(metadata or {})
+        # Several processes training data-parallel need every batch full (the
+        # global batch is split evenly between them): see `full_batches_only`.
+        self.drop_remainder = False
 
     @property
     def task_names(self):
@@ -80,8 +83,20 @@ class MultiTaskData:
             }
         return keras.Input(shape=spec.shape, dtype=spec.dtype.name, name=self.input_name)
 
+    def full_batches_only(self):
+        """Drops the last partial batch of every split and epoch.
+
+        Needed for data-parallel training over several processes, where the
+        global batch is split evenly between them; up to `batch_size - 1`
+        examples per split are then left out.
+        """
+        self.drop_remainder = True
+        return self
+
     def _batched(self, dataset):
-        return dataset.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
+        return dataset.batch(self.batch_size, drop_remainder=self.drop_remainder).prefetch(
+            tf.data.AUTOTUNE
+        )
 
     @property
     def train(self):
@@ -100,6 +115,8 @@ class MultiTaskData:
 
     @property
     def steps_per_epoch(self):
+        if self.drop_remainder:
+            return self.sizes["train"] // self.batch_size
         return math.ceil(self.sizes["train"] / self.batch_size)
 
     def train_epochs(self, start_epoch, epochs, seed):
@@ -116,13 +133,17 @@ class MultiTaskData:
         passes = [
             self.examples["train"]
             .shuffle(self.shuffle_buffer, seed=seed * 1_000_003 + epoch, reshuffle_each_iteration=False)
-            .batch(self.batch_size)
+            .batch(self.batch_size, drop_remainder=self.drop_remainder)
             for epoch in epochs_left
         ]
         choices = tf.data.Dataset.range(len(passes)).flat_map(
             lambda index: tf.data.Dataset.from_tensors(index).repeat(self.steps_per_epoch)
         )
         stream = tf.data.Dataset.choose_from_datasets(passes, choices)
+        if self.drop_remainder:
+            # Regroup into the same full batches, so that the batch size is
+            # static and keras.distribution can split it between processes.
+            stream = stream.unbatch().batch(self.batch_size, drop_remainder=True)
         return stream.prefetch(tf.data.AUTOTUNE)
 
     def select(self, dataset, task_names):
