@@ -36,8 +36,8 @@ def task_weight_vectors(num_tasks, correlation, dim, scale, rng):
 def make_synthetic(
     num_tasks=2,
     correlation=0.5,
-    num_examples=4000,
-    dim=100,
+    num_examples=2000,
+    dim=20,
     noise=0.1,
     num_sines=10,
     scale=1.0,

@@ -58,6 +58,16 @@ def tfds_split(name, split, data_dir=None, download=False):
         ) from error
 
 
+def _splits_from_train_and_test(name, validation_fraction, data_dir, download):
+    """Train / validation / test, validation taken from the end of tfds's train split."""
+    percent = int(round(100 * (1 - validation_fraction)))
+    return {
+        "train": tfds_split(name, f"train[:{percent}%]", data_dir, download),
+        "validation": tfds_split(name, f"train[{percent}%:]", data_dir, download),
+        "test": tfds_split(name, "test", data_dir, download),
+    }
+
+
 def _bundle(name, tasks, splits, sizes, batch_size, seed, input_name, description, filters=(32, 64)):
     return MultiTaskData(
         name,
@@ -96,12 +106,7 @@ def load_multi_mnist(
     Args:
         limit: Optional cap on the examples of each split (for quick runs).
     """
-    percent = int(round(100 * (1 - validation_fraction)))
-    raw = {
-        "train": tfds_split("mnist", f"train[:{percent}%]", data_dir, download),
-        "validation": tfds_split("mnist", f"train[{percent}%:]", data_dir, download),
-        "test": tfds_split("mnist", "test", data_dir, download),
-    }
+    raw = _splits_from_train_and_test("mnist", validation_fraction, data_dir, download)
     splits, sizes = {}, {}
     for index, (split, dataset) in enumerate(raw.items()):
         if limit:
@@ -200,12 +205,7 @@ def load_smallnorb(
         raise ValueError(
             f"Unknown smallnorb tasks {unknown or tasks}. Accepted: {', '.join(SMALLNORB_TASKS)}"
         )
-    percent = int(round(100 * (1 - validation_fraction)))
-    raw = {
-        "train": tfds_split("smallnorb", f"train[:{percent}%]", data_dir, download),
-        "validation": tfds_split("smallnorb", f"train[{percent}%:]", data_dir, download),
-        "test": tfds_split("smallnorb", "test", data_dir, download),
-    }
+    raw = _splits_from_train_and_test("smallnorb", validation_fraction, data_dir, download)
     splits, sizes = {}, {}
     for split, dataset in raw.items():
         if limit:
