@@ -71,7 +71,9 @@ def test_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
     # The kernel inherits this process's environment.
     monkeypatch.setenv("SMTL_SMOKE", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # the notebooks are for Keras on TensorFlow
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tensorflow_datasets"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebooks' tempfile.mkdtemp() folders
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows figures
     notebook = _read(path)
     client = nbclient.NotebookClient(
