@@ -49,7 +49,7 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, tiny data, 2 epochs")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--config", choices=("default", "paper"), default="default",
-                        help="default: path dropout 0.5 and SafeSharing; paper: the paper's training "
+                        help="default: the variants' default path dropout and SafeSharing; paper: the paper's training "
                              "(no path dropout, early stopping on the summed validation loss)")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=10)
@@ -97,7 +97,7 @@ def run_setting(name, dataset, options, args):
     paper = args.config == "paper"
     protocol = Protocol(
         epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None,
-        path_dropout=0.0 if paper else 0.5, safe_sharing=not paper,
+        path_dropout=0.0 if paper else None, safe_sharing=not paper,
     )
     return run_comparison(
         data, architectures=args.architectures, seeds=args.seeds, protocol=protocol,
@@ -150,10 +150,7 @@ def summary_tables(results, probe, architectures):
 
 def write_figure(path, results, architectures):
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return False
     import numpy as np
@@ -162,7 +159,8 @@ def write_figure(path, results, architectures):
     columns = [(name, task) for name, r in results.items() for task in r["summary"]["stl"]["tasks"]]
     values = np.array([[100 * results[n]["summary"][a]["tasks"][t]["delta"] for n, t in columns] for a in archs])
     worse = [[results[n]["summary"][a]["tasks"][t]["worse"] for n, t in columns] for a in archs]
-    figure, axis = plt.subplots(figsize=(max(8, 0.7 * len(columns)), 0.6 * len(archs) + 2))
+    figure = Figure(figsize=(max(8, 0.7 * len(columns)), 0.6 * len(archs) + 2))
+    axis = figure.subplots()
     limit = max(5.0, float(np.nanmax(np.abs(values))))
     image = axis.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
     for i in range(len(archs)):
@@ -177,7 +175,6 @@ def write_figure(path, results, architectures):
 
     with atomic_path(path, suffix=".png") as temporary:
         figure.savefig(temporary, dpi=110)
-    plt.close(figure)
     return True
 
 

@@ -1,5 +1,6 @@
 """Builders, the architecture registry, and helpers around built models."""
 
+from smtl_keras.models.builders import DEFAULT_PATH_DROPOUT
 from smtl_keras.models.builders import VARIANTS
 from smtl_keras.models.builders import build_hps_model
 from smtl_keras.models.builders import build_smtl_model

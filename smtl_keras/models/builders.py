@@ -15,6 +15,11 @@ from smtl_keras.models.compiling import fresh_optimizer
 
 VARIANTS = ("smtl", "lite", "smtl_decoder", "lite_decoder")
 
+# Measured with benchmarks/safety.py (see BENCHMARKS.md): the soft variants do
+# best when half the examples train the mix, the lite variants when every
+# example trains one path alone.
+DEFAULT_PATH_DROPOUT = {"smtl": 0.5, "smtl_decoder": 0.5, "lite": 1.0, "lite_decoder": 1.0}
+
 PUBLIC_ENCODER = "public_encoder"
 
 
@@ -103,7 +108,7 @@ def build_smtl_model(
     gate="softmax",
     temperature=0.1,
     logit_scale=1.0,
-    path_dropout=0.5,
+    path_dropout=None,
     private_encoder=None,
     seed=None,
     optimizer="adam",
@@ -149,7 +154,10 @@ def build_smtl_model(
             through one path only (public or private) instead of the gate's
             mix, so that each path also works on its own (see
             `smtl_keras.layers.Gate`); what `SafeSharing` needs to find a
-            safe route per task. 0 is the paper's training.
+            safe route per task. Defaults to `DEFAULT_PATH_DROPOUT[variant]`:
+            0.5 for the soft variants (half the examples still train the
+            learned mix), 1.0 for the lite ones (whose hard choice needs two
+            fully trained paths). 0 is the paper's training.
         private_encoder: Optional design of the private encoders (same forms
             as `encoder`); defaults to `encoder`. Its output shape must equal
             the public encoder's.
@@ -203,6 +211,8 @@ def build_smtl_model(
         raise ValueError(
             f"logit_scale must be a positive number. Received: logit_scale={logit_scale!r}"
         )
+    if path_dropout is None:
+        path_dropout = DEFAULT_PATH_DROPOUT.get(variant, 0.5)
     if isinstance(path_dropout, bool) or not (
         isinstance(path_dropout, (int, float)) and 0 <= path_dropout <= 1
     ):

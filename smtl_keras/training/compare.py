@@ -130,10 +130,11 @@ def run_comparison(
 
     summary = summarize(runs, data.tasks)
     stopping = f"early stopping (patience {protocol.patience})"
+    dropout = "the variants' default path dropout" if protocol.path_dropout is None else (
+        f"path dropout {protocol.path_dropout}")
     gated_training = (
-        f"gated models: path dropout {protocol.path_dropout}, routes chosen and stopped by SafeSharing"
-        if protocol.safe_sharing else
-        f"gated models: path dropout {protocol.path_dropout}, stopped on val_loss"
+        f"gated models: {dropout}, routes chosen and stopped by SafeSharing"
+        if protocol.safe_sharing else f"gated models: {dropout}, stopped on val_loss"
     )
     title = (
         f"Safety report: {data.name} ({data.description}); test split; "

@@ -37,21 +37,22 @@ class Protocol:
         gate: Soft gate parameterisation of the gated architectures.
         temperature: Gumbel-softmax temperature of the lite architectures.
         logit_scale: Gate logit scale of the gated architectures.
-        path_dropout: Path dropout of the gated architectures.
+        path_dropout: Path dropout of the gated architectures; None takes
+            each variant's default (`DEFAULT_PATH_DROPOUT`).
         safe_sharing: Train the gated architectures with `SafeSharing`
             (routes chosen per task on the validation split, which also does
             the early stopping) instead of early stopping on the validation
             loss. False and `path_dropout=0` is the paper's training.
     """
 
-    epochs: int = 30
+    epochs: int = 200
     learning_rate: float = 1e-3
-    patience: int | None = 5
+    patience: int | None = 10
     jit_compile: bool = False
     gate: str = "softmax"
     temperature: float = 0.1
     logit_scale: float = 1.0
-    path_dropout: float = 0.5
+    path_dropout: float | None = None
     safe_sharing: bool = True
 
 
@@ -89,7 +90,8 @@ def _fit(model, task_names, data, protocol, seed, folder, verbose, safe):
         steps_per_epoch=data.steps_per_epoch,
         epochs=epochs,
         initial_epoch=start,
-        validation_data=validation,
+        # SafeSharing measures the validation routes itself, in one pass.
+        validation_data=None if safe else validation,
         callbacks=[GateLogger(), *companions, checkpoint],
         verbose=verbose,
     )

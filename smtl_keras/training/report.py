@@ -52,16 +52,16 @@ def write_figure(path, summary, tasks, histories, architectures):
     Returns False (and writes nothing) when matplotlib is not installed.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return False
     import numpy as np
 
     others = [a for a in architectures if a != BASELINE and a in summary]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    # A bare Figure draws without pyplot, so an interactive session (a
+    # notebook) keeps its own matplotlib backend.
+    figure = Figure(figsize=(13, 4.8))
+    left, right = figure.subplots(1, 2)
     width = 0.8 / max(len(tasks), 1)
     positions = np.arange(len(others))
     for index, task in enumerate(tasks):
@@ -94,7 +94,6 @@ def write_figure(path, summary, tasks, histories, architectures):
     figure.tight_layout()
     with atomic_path(path, suffix=".png") as temporary:
         figure.savefig(temporary, dpi=110)
-    plt.close(figure)
     return True
 
 

@@ -1,5 +1,6 @@
 """SafeSharing: choose each task's route on validation so that no task ends worse than its private path."""
 
+import contextlib
 import math
 import os
 
@@ -7,13 +8,18 @@ import keras
 import numpy as np
 
 from smtl_keras.layers import LiteGate
+from smtl_keras.models.builders import PUBLIC_ENCODER
 from smtl_keras.models.builders import head_name
 from smtl_keras.models.builders import private_encoder_name
 from smtl_keras.models.gates import gate_layers
-from smtl_keras.training.safety import task_logs
 from smtl_keras.utils.io import atomic_path
 
 ROUTES = ("learned", "public", "private")
+_SEPARATOR = "__route_"
+
+
+def _probe_key(task, route):
+    return f"{task}{_SEPARATOR}{route}"
 
 
 def private_route(model, task):
@@ -27,9 +33,10 @@ class SafeSharing(keras.callbacks.Callback):
     """Chooses, per task, the route that does best on validation data.
 
     After every epoch it measures each task's validation loss on three
-    routes: the learned gate, the public path alone (gate at 0) and the
-    private path alone (gate at 1; for lite gates the learned route is one of
-    the other two). It keeps
+    routes, in one pass over the validation data: the learned gate, the
+    public path alone (gate at 0) and the private path alone (gate at 1; for
+    lite gates the learned route is one of the other two). The losses go into
+    the epoch logs as `safe_<task>_<route>`. It keeps
 
     - per task, the weights of its private path (private encoder and head)
       at the epoch where that path alone did best: the task's single-task
@@ -92,26 +99,62 @@ class SafeSharing(keras.callbacks.Callback):
         self.validation_losses = {}
         self._restored = False
 
-    def _evaluate(self):
+    def _build_probe(self):
+        """A model over the same layers that outputs every task's routes at once.
+
+        One evaluation of it gives each task's validation loss on the learned
+        gate, on the public path alone and on the private path alone.
+        """
+        model = self.model
+        names = {layer.name for layer in model.layers}
+        outputs = {}
+        for t in self.tasks:
+            out = model.get_layer(t)
+            if head_name(t) in names:  # gates after the encoders: one head, two encoders
+                head = model.get_layer(head_name(t))
+                public = out(head(model.get_layer(PUBLIC_ENCODER).output))
+                private = out(head(model.get_layer(private_encoder_name(t)).output))
+            else:  # gates after the decoders: each path has its own head
+                public = out(model.get_layer(head_name(t, "public")).output)
+                private = out(model.get_layer(head_name(t, "private")).output)
+            outputs[_probe_key(t, "public")] = public
+            outputs[_probe_key(t, "private")] = private
+            if not self._lite:
+                outputs[_probe_key(t, "learned")] = model.output[t]
+        probe = keras.Model(model.inputs, outputs, name=f"{model.name}_routes")
+        losses = model.loss if isinstance(model.loss, dict) else {t: model.loss for t in self.tasks}
+        strategy = getattr(model, "distribute_strategy", None)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            probe.compile(
+                optimizer="sgd",
+                loss={key: losses[key.split(_SEPARATOR)[0]] for key in outputs},
+                jit_compile=False,
+            )
+        self._probe = probe
+        self._probe_keys = list(outputs)
+
+    def _probe_targets(self, targets):
+        return {key: targets[key.split(_SEPARATOR)[0]] for key in self._probe_keys}
+
+    def _route_losses(self):
+        """`{route: {task: validation loss}}` from one pass over the validation data."""
         data = self.validation_data
         if isinstance(data, tuple):
-            x, y = data[0], data[1]
-            logs = self.model.evaluate(x, y, batch_size=self.batch_size, verbose=0, return_dict=True)
+            logs = self._probe.evaluate(
+                data[0], self._probe_targets(data[1]), batch_size=self.batch_size,
+                verbose=0, return_dict=True,
+            )
         else:
-            logs = self.model.evaluate(data, verbose=0, return_dict=True)
-        found = task_logs(logs, self.tasks)
-        return {t: found[t]["loss"] for t in self.tasks}
-
-    def _evaluate_at(self, value):
-        saved = [[np.copy(v.numpy()) for v in g.trainable_variables] for g in self._gates.values()]
-        for gate in self._gates.values():
-            gate.assign_private_weight(value)
-        try:
-            return self._evaluate()
-        finally:
-            for gate, values in zip(self._gates.values(), saved):
-                for variable, value_array in zip(gate.trainable_variables, values):
-                    variable.assign(value_array)
+            keys = self._probe_keys
+            mapped = data.map(
+                lambda x, y: (x, {key: y[key.split(_SEPARATOR)[0]] for key in keys})
+            )
+            logs = self._probe.evaluate(mapped, verbose=0, return_dict=True)
+        routes = {}
+        for key in self._probe_keys:
+            task, route = key.split(_SEPARATOR)
+            routes.setdefault(route, {})[task] = float(logs[f"{key}_loss"])
+        return routes
 
     def _route_weights(self, task):
         return [self.model.get_layer(name).get_weights() for name in self._private_layers[task]]
@@ -130,6 +173,7 @@ class SafeSharing(keras.callbacks.Callback):
         self.tasks = list(self._gates)
         self._lite = all(isinstance(g, LiteGate) for g in self._gates.values())
         self._private_layers = {t: private_route(self.model, t) for t in self.tasks}
+        self._build_probe()
         if self._restored:
             return
         self.best_private = {t: math.inf for t in self.tasks}
@@ -200,9 +244,18 @@ class SafeSharing(keras.callbacks.Callback):
         self._restored = True
 
     def on_epoch_end(self, epoch, logs=None):
-        candidates = {"public": self._evaluate_at(0.0), "private": self._evaluate_at(1.0)}
-        if not self._lite:
-            candidates["learned"] = self._evaluate()
+        candidates = self._route_losses()
+        if logs is not None:
+            for route, losses in candidates.items():
+                for t, value in losses.items():
+                    logs[f"safe_{t}_{route}"] = value
+            for t in self.tasks:
+                # The model's own validation loss, when fit had no validation data.
+                if "learned" in candidates:
+                    current = candidates["learned"][t]
+                else:
+                    current = candidates["private" if self._gates[t].uses_private_path else "public"][t]
+                logs.setdefault(f"val_{t}_loss", current)
         improved = False
         for t in self.tasks:
             if candidates["private"][t] < self.best_private[t]:
