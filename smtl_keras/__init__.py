@@ -29,6 +29,7 @@ from smtl_keras.data import MultiTaskData  # noqa: E402
 from smtl_keras.data import load_dataset  # noqa: E402
 from smtl_keras.export import export_for_serving  # noqa: E402
 from smtl_keras.models import ARCHITECTURES  # noqa: E402
+from smtl_keras.models import DEFAULT_PATH_DROPOUT  # noqa: E402
 from smtl_keras.models import VARIANTS  # noqa: E402
 from smtl_keras.models import Architecture  # noqa: E402
 from smtl_keras.models import Task  # noqa: E402
@@ -53,6 +54,7 @@ __all__ = [
     "ARCHITECTURES",
     "Architecture",
     "DATASETS",
+    "DEFAULT_PATH_DROPOUT",
     "GateLogger",
     "MultiTaskData",
     "Protocol",
