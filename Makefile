@@ -5,6 +5,9 @@ VENV ?= .venv
 STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
+# The core tests run again on the JAX backend (layers, builders, saving, fit,
+# pruning, missing labels, SafeSharing).
+JAX_TESTS ?= tests/layers tests/models tests/training/test_safe_sharing.py
 
 .PHONY: train test venv
 
@@ -12,7 +15,8 @@ train: $(STAMP)
 	$(VENV)/bin/smtl-train --export $(ARGS)
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n 2 $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest -n 2 $(JAX_TESTS) $(PYTEST_ARGS)
 
 venv: $(STAMP)
 

@@ -3,6 +3,8 @@ import os
 # Quiet TensorFlow's start-up logs so that test output shows what matters.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import smtl_keras  # noqa: E402,F401  (first: it imports TensorFlow without the start-up banner)
+
 import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
