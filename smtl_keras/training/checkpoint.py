@@ -5,14 +5,50 @@ import math
 import os
 
 import keras
+import numpy as np
 
 from smtl_keras.utils.io import atomic_path
 from smtl_keras.utils.io import read_json
 from smtl_keras.utils.io import write_json
 
 _STATE = "state.json"
-_BEST = "best.weights.h5"
-_FINAL = "final.weights.h5"
+
+
+def _model_arrays(model):
+    """Every variable of the model (weights and random-draw states), in order."""
+    return [np.asarray(v.numpy()) for v in model.variables]
+
+
+def _optimizer_arrays(model):
+    if model.optimizer is None or not model.optimizer.built:
+        return []
+    return [np.asarray(v.numpy()) for v in model.optimizer.variables]
+
+
+def _write_arrays(path, arrays):
+    with atomic_path(path, suffix=".npz") as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, *arrays)
+
+
+def _read_arrays(path):
+    with np.load(path) as data:
+        return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+
+def _assign(variables, arrays, what):
+    if len(variables) != len(arrays):
+        raise ValueError(
+            f"The checkpoint holds {len(arrays)} {what} arrays; the model has "
+            f"{len(variables)} variables. Was it written for another model?"
+        )
+    for variable, array in zip(variables, arrays):
+        if tuple(variable.shape) != tuple(array.shape):
+            raise ValueError(
+                f"Checkpoint array of shape {array.shape} does not fit variable "
+                f"{variable.path} of shape {tuple(variable.shape)}"
+            )
+        variable.assign(array)
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -70,10 +106,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.state = read_json(state_path)
         else:
             self.state = {
-                "epoch": 0, "weights": None, "history": {}, "best": None,
+                "epoch": 0, "weights": None, "best_weights": None, "history": {}, "best": None,
                 "best_epoch": None, "wait": 0, "stopping": False, "finished": False,
                 "companions": [],
             }
+        self._best_arrays = None
+        self._best_dirty = False
 
     @property
     def initial_epoch(self):
@@ -99,16 +137,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         finishes the run)."""
         return self.state["epoch"] if self.state["stopping"] else budget
 
-    def _load(self, model, name):
-        if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        model.load_weights(os.path.join(self.folder, name))
-
     def load_latest(self, model):
         """Loads the last saved epoch (weights, optimizer, companions' state)."""
         if self.state["weights"] is None:
             return
-        self._load(model, self.state["weights"])
+        arrays = _read_arrays(os.path.join(self.folder, self.state["weights"]))
+        count = len(model.variables)
+        _assign(model.variables, arrays[:count], "model")
+        if len(arrays) > count and model.optimizer is not None:
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            _assign(model.optimizer.variables, arrays[count:], "optimizer")
+        if self.state["best_weights"] is not None:
+            self._best_arrays = _read_arrays(os.path.join(self.folder, self.state["best_weights"]))
         for companion, state in zip(self.companions, self.state["companions"]):
             companion.restore_checkpoint_state(state, self.folder)
 
@@ -137,32 +178,39 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 )
             if self._improved(float(value)):
                 self.state.update(best=float(value), best_epoch=epoch, wait=0)
-                with atomic_path(os.path.join(self.folder, _BEST), suffix=".weights.h5") as tmp:
-                    self.model.save_weights(tmp)
+                self._best_arrays = _model_arrays(self.model)
+                self._best_dirty = True
             else:
                 self.state["wait"] += 1
                 if self.patience is not None and self.state["wait"] >= self.patience:
                     self.model.stop_training = True
         self.state["epoch"] = epoch + 1
         self.state["stopping"] = bool(self.model.stop_training)
-        self._save(f"epoch-{epoch + 1}.weights.h5", epoch)
+        self._save(f"epoch-{epoch + 1}.npz", epoch)
 
     def on_train_end(self, logs=None):
-        if self.monitor is not None and self.state["best_epoch"] is not None:
-            self.model.load_weights(os.path.join(self.folder, _BEST))
+        if self.monitor is not None and self._best_arrays is not None:
+            _assign(self.model.variables, self._best_arrays, "model")
         self.state["finished"] = True
-        self._save(_FINAL, self.state["epoch"])
+        self._save(f"final-{self.state['epoch']}.npz", self.state["epoch"])
 
     def _save(self, name, epoch):
-        # Weights go to a new file and the state names it, so state and
-        # weights always match, whenever the process dies.
-        with atomic_path(os.path.join(self.folder, name), suffix=".weights.h5") as tmp:
-            self.model.save_weights(tmp)
+        # Arrays go to new files and the state names them, so state and
+        # arrays always match, whenever the process dies.
+        os.makedirs(self.folder, exist_ok=True)
+        _write_arrays(
+            os.path.join(self.folder, name),
+            _model_arrays(self.model) + _optimizer_arrays(self.model),
+        )
         self.state["weights"] = name
+        if self._best_dirty:
+            best = f"best-{epoch + 1}.npz"
+            _write_arrays(os.path.join(self.folder, best), self._best_arrays)
+            self.state["best_weights"] = best
+            self._best_dirty = False
         self.state["companions"] = [c.checkpoint_state(self.folder, epoch) for c in self.companions]
         write_json(os.path.join(self.folder, _STATE), self.state)
         referenced = json.dumps(self.state)
         for file in os.listdir(self.folder):
-            stale = file.endswith((".weights.h5", ".npz")) and file != _BEST
-            if stale and f'"{file}"' not in referenced:
+            if file.endswith(".npz") and f'"{file}"' not in referenced:
                 os.remove(os.path.join(self.folder, file))

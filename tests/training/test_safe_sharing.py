@@ -46,7 +46,7 @@ def test_no_task_ends_worse_than_its_private_path_on_validation(variant):
     )
     safe = smtl_keras.SafeSharing((xv, yv), patience=5)
     model.fit(x, y, epochs=40, batch_size=32, verbose=0, callbacks=[safe])
-    final = model.evaluate(xv, yv, verbose=0, return_dict=True)
+    final = model.evaluate(xv, yv, batch_size=len(xv), verbose=0, return_dict=True)
     for task in ("clean", "noise"):
         assert final[f"{task}_loss"] <= safe.best_private[task] * (1 + 1e-5), task
         assert final[f"{task}_loss"] == pytest.approx(safe.validation_losses[task], rel=1e-4)
