@@ -7,8 +7,9 @@ import os
 import keras
 import numpy as np
 
-from smtl_keras.utils.io import atomic_path
+from smtl_keras.utils.io import read_arrays
 from smtl_keras.utils.io import read_json
+from smtl_keras.utils.io import write_arrays
 from smtl_keras.utils.io import write_json
 
 _STATE = "state.json"
@@ -23,17 +24,6 @@ def _optimizer_arrays(model):
     if model.optimizer is None or not model.optimizer.built:
         return []
     return [np.asarray(v.numpy()) for v in model.optimizer.variables]
-
-
-def _write_arrays(path, arrays):
-    with atomic_path(path, suffix=".npz") as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez(handle, *arrays)
-
-
-def _read_arrays(path):
-    with np.load(path) as data:
-        return [data[f"arr_{i}"] for i in range(len(data.files))]
 
 
 def _assign(variables, arrays, what):
@@ -141,7 +131,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         """Loads the last saved epoch (weights, optimizer, companions' state)."""
         if self.state["weights"] is None:
             return
-        arrays = _read_arrays(os.path.join(self.folder, self.state["weights"]))
+        arrays = read_arrays(os.path.join(self.folder, self.state["weights"]))
         count = len(model.variables)
         _assign(model.variables, arrays[:count], "model")
         if len(arrays) > count and model.optimizer is not None:
@@ -149,7 +139,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 model.optimizer.build(model.trainable_variables)
             _assign(model.optimizer.variables, arrays[count:], "optimizer")
         if self.state["best_weights"] is not None:
-            self._best_arrays = _read_arrays(os.path.join(self.folder, self.state["best_weights"]))
+            self._best_arrays = read_arrays(os.path.join(self.folder, self.state["best_weights"]))
         for companion, state in zip(self.companions, self.state["companions"]):
             companion.restore_checkpoint_state(state, self.folder)
 
@@ -198,14 +188,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         # Arrays go to new files and the state names them, so state and
         # arrays always match, whenever the process dies.
         os.makedirs(self.folder, exist_ok=True)
-        _write_arrays(
+        write_arrays(
             os.path.join(self.folder, name),
             _model_arrays(self.model) + _optimizer_arrays(self.model),
         )
         self.state["weights"] = name
         if self._best_dirty:
             best = f"best-{epoch + 1}.npz"
-            _write_arrays(os.path.join(self.folder, best), self._best_arrays)
+            write_arrays(os.path.join(self.folder, best), self._best_arrays)
             self.state["best_weights"] = best
             self._best_dirty = False
         self.state["companions"] = [c.checkpoint_state(self.folder, epoch) for c in self.companions]

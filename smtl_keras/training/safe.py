@@ -12,7 +12,8 @@ from smtl_keras.models.builders import PUBLIC_ENCODER
 from smtl_keras.models.builders import head_name
 from smtl_keras.models.builders import private_encoder_name
 from smtl_keras.models.gates import gate_layers
-from smtl_keras.utils.io import atomic_path
+from smtl_keras.utils.io import read_arrays
+from smtl_keras.utils.io import write_arrays
 
 ROUTES = ("learned", "public", "private")
 _SEPARATOR = "__route_"
@@ -42,8 +43,8 @@ class SafeSharing(keras.callbacks.Callback):
       at the epoch where that path alone did best: the task's single-task
       model, trained inside the multi-task one;
     - the whole model at the epoch with the best score
-      `sum_t min(L_t, P_t) / P_t`, where `L_t` is task t's loss on its best
-      route at that epoch and `P_t` its best private-path loss so far.
+      `sum_t (min(L_t, P_t) - P_t) / |P_t|`, where `L_t` is task t's loss on
+      its best route at that epoch and `P_t` its best private-path loss so far.
 
     At the end it restores that model, sets every gate to the task's best
     route there, and sends each task whose private path did better at its own
@@ -62,8 +63,9 @@ class SafeSharing(keras.callbacks.Callback):
         patience: Epochs without improvement before training stops.
         margin: A shared route (learned gate or public path) replaces the
             private path only when its validation loss is lower by more than
-            this fraction, so that validation noise alone does not move a task
-            off its single-task path.
+            this fraction (of the private loss's magnitude), so that
+            validation noise alone does not move a task off its single-task
+            path.
         batch_size: Batch size for a tuple `validation_data`.
 
     Attributes:
@@ -224,9 +226,7 @@ class SafeSharing(keras.callbacks.Callback):
 
     def _write_arrays(self, folder, key, epoch, arrays):
         name = f"safe-{key}-{epoch}.npz"
-        with atomic_path(os.path.join(folder, name), suffix=".npz") as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, *arrays)
+        write_arrays(os.path.join(folder, name), arrays)
         self._files[key] = name
 
     def checkpoint_state(self, folder, epoch):
@@ -256,8 +256,7 @@ class SafeSharing(keras.callbacks.Callback):
         """Restores what `checkpoint_state` saved (before `fit` resumes)."""
 
         def arrays(name):
-            with np.load(os.path.join(folder, name)) as data:
-                return [data[f"arr_{i}"] for i in range(len(data.files))]
+            return read_arrays(os.path.join(folder, name))
 
         self.best_private = dict(state["best_private"])
         self._best_score = state["best_score"]
@@ -305,7 +304,8 @@ class SafeSharing(keras.callbacks.Callback):
                 route = "private"
             routes[t] = (route, candidates[route][t])
             best = self.best_private[t]
-            score += min(routes[t][1], best) / best if best > 0 else 1.0
+            # How far below its best private loss the task is; <= 0, scale-free.
+            score += (min(routes[t][1], best) - best) / max(abs(best), 1e-12)
         if score < self._best_score:
             self._best_score = score
             self._snapshot = [np.copy(w) for w in self.model.get_weights()]
@@ -317,7 +317,7 @@ class SafeSharing(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def _beats_private(self, loss, private_loss):
-        return loss < private_loss * (1.0 - self.margin)
+        return loss < private_loss - self.margin * abs(private_loss)
 
     def on_train_end(self, logs=None):
         if self._snapshot is None:

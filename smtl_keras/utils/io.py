@@ -45,6 +45,23 @@ def read_json(path):
         return json.load(handle)
 
 
+def write_arrays(path, arrays):
+    """Writes a list of numpy arrays to an `.npz` file, atomically."""
+    import numpy as np
+
+    with atomic_path(path, suffix=".npz") as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, *arrays)
+
+
+def read_arrays(path):
+    """The list of arrays that `write_arrays` wrote, in order."""
+    import numpy as np
+
+    with np.load(path) as data:
+        return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+
 def _jsonable(value):
     if hasattr(value, "item"):
         return value.item()
