@@ -148,6 +148,39 @@ def summary_tables(results, probe, architectures):
     return table(delta_rows), table(probe_rows), cases, probe_summary
 
 
+RELATED_SETTINGS = ("corr_1.0", "corr_0.5")
+PROBE_LIMIT = 1.10
+
+
+def targets_table(results, probe, cases, probe_summary, architectures):
+    """The three safety targets per architecture, each met or not."""
+    rows = [["architecture", "no negative sharing", f"probe clean-task MSE <= {PROBE_LIMIT:.2f} x STL",
+             "keeps the benefit where tasks are related"]]
+    verdicts = {}
+    for arch in [a for a in architectures if a not in ("stl", "hps")]:
+        no_cases = cases[arch]["worse"] == 0
+        ratio = probe_summary[arch]["ratio"]
+        benefit = []
+        for name in RELATED_SETTINGS:
+            if name not in results:
+                continue
+            entry, hps = results[name]["summary"][arch], results[name]["summary"]["hps"]
+            allowed = max(entry["delta_m_std"], hps["delta_m_std"])
+            ok = entry["delta_m"] > 0 and entry["delta_m"] >= hps["delta_m"] - allowed
+            benefit.append((name, ok, entry["delta_m"], hps["delta_m"], allowed))
+        keeps = all(ok for _, ok, *_ in benefit) if benefit else None
+        verdicts[arch] = {"no_negative_sharing": no_cases, "probe_ratio": ratio,
+                          "probe_ok": ratio <= PROBE_LIMIT, "keeps_benefit": keeps}
+        rows.append([
+            arch,
+            f"{'yes' if no_cases else 'NO'} ({cases[arch]['worse']}/{cases[arch]['pairs']})",
+            f"{'yes' if ratio <= PROBE_LIMIT else 'NO'} ({ratio:.3f})",
+            "n/a" if keeps is None else ("yes" if keeps else "NO") + " (" + "; ".join(
+                f"{n}: {100 * d:+.1f}% vs HPS {100 * h:+.1f}% - {100 * a:.1f}" for n, _, d, h, a in benefit) + ")",
+        ])
+    return table(rows), verdicts
+
+
 def write_figure(path, results, architectures):
     try:
         from matplotlib.figure import Figure
@@ -195,12 +228,17 @@ def main(argv=None):
     probe = run_setting(probe_name, probe_dataset, probe_options, args)
 
     deltas, probe_table, cases, probe_summary = summary_tables(results, probe, args.architectures)
+    targets, verdicts = targets_table(results, probe, cases, probe_summary, args.architectures)
     rule = next(iter(results.values()))["rule"]
     text = "\n\n".join([
-        "Delta_m vs STL (mean ± std over seeds) and tasks worse than STL, per setting:",
+        f"Configuration: {args.config}. Delta_m vs STL (mean ± std over seeds) and tasks worse "
+        "than STL, per setting:",
         deltas,
         f"Poisoned-task probe ({probe['dataset']['description']}): the clean task against STL.",
         probe_table,
+        "Safety targets (benefit: Delta_m > 0 and not below HPS's by more than the larger of "
+        "the two Delta_m standard deviations):",
+        targets,
         rule,
     ])
     print("\n" + text)
@@ -214,6 +252,7 @@ def main(argv=None):
         "rule": rule,
         "negative_sharing_cases": cases,
         "probe": probe_summary,
+        "targets": verdicts,
         "settings": {name: {"dataset": r["dataset"], "summary": r["summary"]} for name, r in results.items()},
         "probe_setting": {"dataset": probe["dataset"], "summary": probe["summary"]},
     })
