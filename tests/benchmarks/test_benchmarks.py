@@ -27,6 +27,8 @@ def test_safety_quick(tmp_path):
     for arch, cases in summary["negative_sharing_cases"].items():
         assert cases["pairs"] == 2 and 0 <= cases["worse"] <= 2
     assert summary["probe"]["stl"]["ratio"] == pytest.approx(1.0)
+    assert set(summary["targets"]) == {"smtl", "lite"}
+    assert "Safety targets" in result.stdout
     assert summary["environment"]["keras"]
     assert (tmp_path / "safety.png").exists() and (tmp_path / "report_poisoned.txt").exists()
 
