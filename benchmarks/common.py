@@ -41,3 +41,17 @@ def table(rows):
     from smtl_keras.utils.text import format_table
 
     return format_table(rows)
+
+
+def write_results(output_dir, name, text, rows, args):
+    """Prints `text`, then writes `<name>.txt` and `<name>.json` (with the environment)."""
+    from smtl_keras.utils.io import write_json
+    from smtl_keras.utils.io import write_text
+
+    print("\n" + text)
+    os.makedirs(output_dir, exist_ok=True)
+    write_text(os.path.join(output_dir, f"{name}.txt"), text + "\n")
+    write_json(os.path.join(output_dir, f"{name}.json"), {
+        "environment": environment(), "arguments": vars(args), "rows": rows,
+    })
+    print(f"Results: {os.path.join(output_dir, name + '.json')}, {name}.txt")

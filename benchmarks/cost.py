@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from common import environment
+from common import write_results
 from common import table
 
 ARCHITECTURES = ("stl", "hps", "smtl", "lite", "smtl_decoder", "lite_decoder")
@@ -154,9 +154,6 @@ def main(argv=None):
     from smtl_keras.utils.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from smtl_keras.utils.io import write_json
-    from smtl_keras.utils.io import write_text
-
     rows = measure(args)
     header = ["XLA", "T", "architecture", "examples/s", "time / STL", "FLOPs / STL", "gap", "params", "build s"]
     lines = [header]
@@ -174,13 +171,7 @@ def main(argv=None):
         "architecture must cost); gap = (time / STL) / (FLOPs / STL), 1.00 means it costs exactly "
         "its FLOPs.\n\n" + table(lines)
     )
-    print("\n" + text)
-    os.makedirs(args.output_dir, exist_ok=True)
-    write_text(os.path.join(args.output_dir, "cost.txt"), text + "\n")
-    write_json(os.path.join(args.output_dir, "cost.json"), {
-        "environment": environment(), "arguments": vars(args), "rows": rows,
-    })
-    print(f"Results: {os.path.join(args.output_dir, 'cost.json')}, cost.txt")
+    write_results(args.output_dir, "cost", text, rows, args)
     return 0
 
 

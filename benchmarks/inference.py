@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from common import environment
+from common import write_results
 from common import table
 
 
@@ -113,9 +113,6 @@ def main(argv=None):
     from smtl_keras.utils.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from smtl_keras.utils.io import write_json
-    from smtl_keras.utils.io import write_text
-
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for tasks in args.tasks:
@@ -145,13 +142,7 @@ def main(argv=None):
         f"correlation {args.correlation}; latency over {args.calls} calls per model and batch size.\n\n"
         + table(lines)
     )
-    print("\n" + text)
-    os.makedirs(args.output_dir, exist_ok=True)
-    write_text(os.path.join(args.output_dir, "inference.txt"), text + "\n")
-    write_json(os.path.join(args.output_dir, "inference.json"), {
-        "environment": environment(), "arguments": vars(args), "rows": rows,
-    })
-    print(f"Results: {os.path.join(args.output_dir, 'inference.json')}, inference.txt")
+    write_results(args.output_dir, "inference", text, rows, args)
     bad = [r for r in rows if r["max_abs_difference"] > 1e-6]
     if bad:
         print(f"ERROR: pruned predictions differ by more than 1e-6 for T={[r['tasks'] for r in bad]}")
