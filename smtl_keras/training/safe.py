@@ -209,8 +209,11 @@ class SafeSharing(keras.callbacks.Callback):
         self.tasks = list(self._gates)
         self._lite = all(isinstance(g, LiteGate) for g in self._gates.values())
         self._private_layers = {t: private_route(self.model, t) for t in self.tasks}
-        self._build_probe()
-        self._materialize_validation()
+        if getattr(self, "_probe_for", None) is not self.model:
+            # Built once per model: a later fit of the same model reuses it.
+            self._build_probe()
+            self._materialize_validation()
+            self._probe_for = self.model
         if self._restored:
             return
         self.best_private = {t: math.inf for t in self.tasks}
