@@ -165,6 +165,40 @@ def measure(args):
     return rows
 
 
+def write_figure(path, rows):
+    """Time over STL's and FLOPs over STL's against T, one panel per XLA setting."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return False
+    from smtl_keras.utils.io import atomic_path
+
+    settings = sorted({r["jit_compile"] for r in rows})
+    figure = Figure(figsize=(6.5 * len(settings), 4.5))
+    axes = figure.subplots(1, len(settings), squeeze=False)[0]
+    for axis, jit in zip(axes, settings):
+        for arch in dict.fromkeys(r["architecture"] for r in rows):
+            if arch == "stl":
+                continue
+            points = sorted((r["tasks"], r["time_over_stl"], r["flops_over_stl"])
+                            for r in rows if r["architecture"] == arch and r["jit_compile"] == jit)
+            tasks = [p[0] for p in points]
+            line, = axis.plot(tasks, [p[1] for p in points], marker="o", label=f"{arch}: time")
+            if "+" not in arch:
+                axis.plot(tasks, [p[2] for p in points], linestyle=":", color=line.get_color(),
+                          label=f"{arch}: FLOPs")
+        axis.axhline(1.0, color="black", linewidth=0.8)
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("tasks T")
+        axis.set_ylabel("over STL (all T models)")
+        axis.set_title(f"Training cost against STL, XLA {'on' if jit else 'off'}")
+        axis.legend(fontsize=6, ncol=2)
+    figure.tight_layout()
+    with atomic_path(path, suffix=".png") as temporary:
+        figure.savefig(temporary, dpi=110)
+    return True
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from smtl_keras.utils.quiet import import_tensorflow_quietly
@@ -190,6 +224,8 @@ def main(argv=None):
         "column counts training only.\n\n" + table(lines)
     )
     write_results(args.output_dir, "cost", text, rows, args)
+    if write_figure(os.path.join(args.output_dir, "cost.png"), rows):
+        print(f"Figure: {os.path.join(args.output_dir, 'cost.png')}")
     return 0
 
 
