@@ -23,7 +23,7 @@ flags.DEFINE_enum("dataset", "synthetic", DATASET_NAMES, "Dataset. 'synthetic' a
 flags.DEFINE_list("architectures", list(DEFAULT_ARCHITECTURES), "Architectures to compare (comma separated); 'stl' is always trained, as the baseline.")
 flags.DEFINE_integer("epochs", 200, "Epoch budget of every model (early stopping usually ends training first).", lower_bound=1)
 flags.DEFINE_integer("batch_size", 64, "Batch size of every model.", lower_bound=1)
-flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.", lower_bound=0.0)
+flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (positive).")
 flags.DEFINE_integer("seeds", 3, "Number of seeds (0..seeds-1) per architecture.", lower_bound=1)
 flags.DEFINE_integer("patience", 10, "Early-stopping patience in epochs on the validation loss; 0 trains the whole budget.", lower_bound=0)
 flags.DEFINE_string("output_dir", "smtl_runs", "Folder for runs, results.json, results.csv, report.txt, safety.png and exports.")
@@ -51,6 +51,9 @@ flags.DEFINE_list("attributes", None, "celeb_a: attribute tasks (default: Smilin
 flags.DEFINE_list("smallnorb_tasks", None, "smallnorb: tasks among category,elevation,azimuth,lighting (default: all four).")
 flags.DEFINE_integer("limit", None, "tfds datasets: use at most this many examples per split.", lower_bound=1)
 flags.DEFINE_integer("verbose", 2, "Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch.", lower_bound=0, upper_bound=2)
+
+
+flags.register_validator("learning_rate", lambda value: value > 0, message="--learning_rate must be positive")
 
 
 def _dataset_options():
