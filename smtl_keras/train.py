@@ -37,7 +37,7 @@ flags.DEFINE_integer("num_cpu_devices", 0, "Split the CPU into this many logical
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data folder holding prepared datasets.")
 flags.DEFINE_boolean("download", False, "Let tensorflow-datasets download and prepare a dataset that is missing (needs network).")
 flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
-flags.DEFINE_boolean("deterministic", True, "Deterministic TensorFlow ops (repeatable runs and exact resumes).")
+flags.DEFINE_boolean("deterministic", True, "Deterministic TensorFlow ops (repeatable runs and exact resumes). Off under --jit_compile, because Keras turns XLA off while op determinism is on.")
 flags.DEFINE_boolean("safe_sharing", True, "Train the gated architectures with SafeSharing: each task's route (learned gate, public path or private path) is chosen on the validation split, which also does the early stopping. --nosafe_sharing --path_dropout=0 is the paper's training.")
 flags.DEFINE_float("path_dropout", None, "Gated architectures: probability that a training example goes through one path only, so that both paths stay usable on their own (default: 0.5 for smtl and smtl_decoder, 1.0 for lite and lite_decoder).", lower_bound=0.0, upper_bound=1.0)
 flags.DEFINE_float("logit_scale", 1.0, "Gated architectures: the gate logits are this times their parameters (a learning-rate multiplier for the gates).", lower_bound=1e-6)
@@ -73,6 +73,22 @@ def _dataset_options():
     return options
 
 
+def _deterministic(backend):
+    """Whether to turn on TensorFlow's op determinism for this run.
+
+    Keras silently turns XLA off while op determinism is on, so --jit_compile
+    runs without it (and asking for both is an error).
+    """
+    if not FLAGS.jit_compile or backend != "tensorflow":
+        return FLAGS.deterministic
+    if FLAGS["deterministic"].present and FLAGS.deterministic:
+        raise ValueError(
+            "--jit_compile and --deterministic cannot be combined on TensorFlow: Keras "
+            "turns XLA off while op determinism is on. Drop one of the two."
+        )
+    return False
+
+
 def _settings():
     names = [
         "dataset", "architectures", "epochs", "batch_size", "learning_rate", "seeds",
@@ -81,7 +97,11 @@ def _settings():
         "data_seed", "num_tasks", "correlation", "num_examples", "attributes",
         "smallnorb_tasks", "limit", "data_dir", "export",
     ]
-    return {name: getattr(FLAGS, name) for name in names}
+    settings = {name: getattr(FLAGS, name) for name in names}
+    import keras
+
+    settings["deterministic"] = _deterministic(keras.backend.backend())
+    return settings
 
 
 def run():
@@ -94,7 +114,7 @@ def run():
 
     import keras
 
-    if FLAGS.deterministic:
+    if _deterministic(keras.backend.backend()):
         tf.config.experimental.enable_op_determinism()
     strategy = None
     output_dir, export = FLAGS.output_dir, FLAGS.export

@@ -168,3 +168,17 @@ def test_mirrored_with_jit_on_cpu_is_refused(tmp_path):
                   f"--output_dir={tmp_path}")
     assert result.returncode == 2
     assert "--jit_compile with --strategy=mirrored needs GPUs" in result.stderr
+
+
+def test_jit_compile_runs_xla_without_op_determinism(tmp_path):
+    # Keras turns XLA off while op determinism is on: --jit_compile must not be a silent no-op.
+    refused = _run("--jit_compile", "--deterministic", f"--output_dir={tmp_path / 'refused'}")
+    assert refused.returncode == 2
+    assert "--jit_compile and --deterministic cannot be combined" in refused.stderr
+    assert not (tmp_path / "refused" / "results.json").exists()
+    out = tmp_path / "out"
+    result = _run(*SMALL, "--epochs=1", "--seeds=1", "--architectures=smtl", "--jit_compile",
+                  f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["jit_compile"] is True and settings["deterministic"] is False
