@@ -7,6 +7,8 @@ import sys
 
 # Run from a checkout: make the package importable without installing it.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# TensorFlow's C++ INFO and WARNING lines (XLA start-up, ...) would bury the tables.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def cpu_name():

@@ -93,6 +93,10 @@ def build(architecture, tasks, args, jit):
     )
     seconds = time.perf_counter() - started
     models = list(built.values()) if isinstance(built, dict) else [built]
+    for model in models:
+        # Keras turns XLA off without a word in some cases (e.g. op determinism on).
+        if model.jit_compile is not jit:
+            raise RuntimeError(f"{model.name}: asked for jit_compile={jit}, Keras set {model.jit_compile}")
     return models, seconds
 
 
