@@ -57,3 +57,13 @@ def write_results(output_dir, name, text, rows, args):
         "environment": environment(), "arguments": vars(args), "rows": rows,
     })
     print(f"Results: {os.path.join(output_dir, name + '.json')}, {name}.txt")
+
+
+def save_figure(figure, path):
+    """Writes a matplotlib figure as a PNG, atomically."""
+    from smtl_keras.utils.io import atomic_path
+
+    figure.tight_layout()
+    with atomic_path(path, suffix=".png") as temporary:
+        figure.savefig(temporary, dpi=110)
+    return True

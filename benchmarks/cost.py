@@ -17,8 +17,9 @@ import statistics
 import sys
 import time
 
-from common import write_results
+from common import save_figure
 from common import table
+from common import write_results
 
 ARCHITECTURES = ("stl", "hps", "smtl", "lite", "smtl_decoder", "lite_decoder")
 # Trained with the safe recipe's callback, which measures three routes on a
@@ -175,7 +176,6 @@ def write_figure(path, rows):
         from matplotlib.figure import Figure
     except ImportError:
         return False
-    from smtl_keras.utils.io import atomic_path
 
     settings = sorted({r["jit_compile"] for r in rows})
     figure = Figure(figsize=(6.5 * len(settings), 4.5))
@@ -197,10 +197,7 @@ def write_figure(path, rows):
         axis.set_ylabel("over STL (all T models)")
         axis.set_title(f"Training cost against STL, XLA {'on' if jit else 'off'}")
         axis.legend(fontsize=6, ncol=2)
-    figure.tight_layout()
-    with atomic_path(path, suffix=".png") as temporary:
-        figure.savefig(temporary, dpi=110)
-    return True
+    return save_figure(figure, path)
 
 
 def main(argv=None):

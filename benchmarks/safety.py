@@ -27,6 +27,7 @@ import os
 import sys
 
 from common import environment
+from common import save_figure
 from common import table
 
 SETTINGS = {
@@ -203,12 +204,7 @@ def write_figure(path, results, architectures):
     axis.set_xticks(range(len(columns)), [f"{n}\n{t}" for n, t in columns], fontsize=7, rotation=45, ha="right")
     axis.set_title("Change against STL per task (%), * = negative sharing")
     figure.colorbar(image, ax=axis, fraction=0.03)
-    figure.tight_layout()
-    from smtl_keras.utils.io import atomic_path
-
-    with atomic_path(path, suffix=".png") as temporary:
-        figure.savefig(temporary, dpi=110)
-    return True
+    return save_figure(figure, path)
 
 
 def main(argv=None):
