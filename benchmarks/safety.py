@@ -18,6 +18,8 @@ pairs, Delta_m per architecture and setting, and the probe table.
     python benchmarks/safety.py                  # full: 3 seeds, every setting, the defaults
     python benchmarks/safety.py --config=paper   # the same with the paper's training
     python benchmarks/safety.py --quick          # a smoke run (under a minute)
+    python benchmarks/safety.py --path_dropout=0.5 --architectures=stl,lite --settings=corr_0.5 \
+        --output_dir=benchmarks/results/safety_lite_pd05   # one path dropout for every variant
 
 Runs that finished earlier in --output_dir are reused (delete it to rerun).
 """
@@ -56,6 +58,9 @@ def parse_args(argv):
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--path_dropout", type=float, default=None,
+                        help="default config only: one path dropout for every gated variant instead of each "
+                             "variant's default")
     parser.add_argument("--settings", default=None, help="comma-separated subset of: " + ", ".join(SETTINGS))
     parser.add_argument("--architectures", default=None)
     parser.add_argument("--output_dir", default=None,
@@ -66,6 +71,8 @@ def parse_args(argv):
             "benchmarks", "results", "safety_paper" if args.config == "paper" else "safety")
     if args.quick:
         args.seeds, args.epochs, args.patience = 1, 2, 2
+    if args.path_dropout is not None and (args.config == "paper" or not 0 <= args.path_dropout <= 1):
+        parser.error(f"--path_dropout must lie in [0, 1] and goes with --config=default; got {args.path_dropout}")
     if args.seeds < 1 or args.epochs < 1 or args.patience < 0:
         parser.error("--seeds and --epochs must be positive, --patience non-negative")
     names = args.settings.split(",") if args.settings else list(QUICK_SETTINGS if args.quick else SETTINGS)
@@ -98,7 +105,7 @@ def run_setting(name, dataset, options, args):
     paper = args.config == "paper"
     protocol = Protocol(
         epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None,
-        path_dropout=0.0 if paper else None, safe_sharing=not paper,
+        path_dropout=0.0 if paper else args.path_dropout, safe_sharing=not paper,
     )
     return run_comparison(
         data, architectures=args.architectures, seeds=args.seeds, protocol=protocol,
@@ -106,7 +113,7 @@ def run_setting(name, dataset, options, args):
         log=lambda line: print(line, flush=True) if line.startswith("[") and "done" in line else None,
         settings={"benchmark": "safety", "config": args.config, "setting": name, "dataset": dataset, **options,
                   "epochs": args.epochs, "patience": args.patience, "seeds": args.seeds,
-                  "batch_size": args.batch_size, "learning_rate": args.learning_rate},
+                  "batch_size": args.batch_size, "learning_rate": args.learning_rate, "path_dropout": args.path_dropout},
     )
 
 
@@ -163,8 +170,8 @@ def targets_table(results, probe, cases, probe_summary, architectures):
         ratio = probe_summary[arch]["ratio"]
         benefit = []
         for name in RELATED_SETTINGS:
-            if name not in results:
-                continue
+            if name not in results or "hps" not in results[name]["summary"]:
+                continue  # the benefit is judged against HPS
             entry, hps = results[name]["summary"][arch], results[name]["summary"]["hps"]
             allowed = max(entry["delta_m_std"], hps["delta_m_std"])
             ok = entry["delta_m"] > 0 and entry["delta_m"] >= hps["delta_m"] - allowed

@@ -55,3 +55,14 @@ def test_inference_quick(tmp_path):
     assert row["pruned_params"] < row["full_params"]
     assert row["pruned_bytes"] < row["full_bytes"]
     assert set(row["latency_ms"]) == {"1", "64"}
+
+
+def test_safety_refuses_path_dropout_outside_the_default_config(tmp_path):
+    for flags in (["--config=paper", "--path_dropout=0.5"], ["--path_dropout=1.5"]):
+        result = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "benchmarks", "safety.py"), *flags, f"--output_dir={tmp_path}"],
+            capture_output=True, text=True, env=ENV, timeout=300, cwd=ROOT,
+        )
+        assert result.returncode == 2, flags
+        assert "--path_dropout must lie in [0, 1] and goes with --config=default" in result.stderr
+        assert not os.listdir(tmp_path)
