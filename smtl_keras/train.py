@@ -89,7 +89,7 @@ def _deterministic(backend):
     return False
 
 
-def _settings():
+def _settings(deterministic):
     names = [
         "dataset", "architectures", "epochs", "batch_size", "learning_rate", "seeds",
         "patience", "strategy", "jit_compile", "deterministic", "gate", "temperature",
@@ -98,9 +98,7 @@ def _settings():
         "smallnorb_tasks", "limit", "data_dir", "export",
     ]
     settings = {name: getattr(FLAGS, name) for name in names}
-    import keras
-
-    settings["deterministic"] = _deterministic(keras.backend.backend())
+    settings["deterministic"] = deterministic  # what the run used, not only the flag
     return settings
 
 
@@ -114,7 +112,8 @@ def run():
 
     import keras
 
-    if _deterministic(keras.backend.backend()):
+    deterministic = _deterministic(keras.backend.backend())
+    if deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = None
     output_dir, export = FLAGS.output_dir, FLAGS.export
@@ -178,7 +177,7 @@ def run():
         strategy=strategy,
         verbose=FLAGS.verbose,
         log=lambda line: print(line, flush=True),
-        settings=_settings(),
+        settings=_settings(deterministic),
     )
 
 

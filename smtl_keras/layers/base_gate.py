@@ -2,10 +2,25 @@ import keras
 from keras import ops
 
 
-def _check_positive(name, value):
+def check_positive(name, value):
+    """`value` as a float; a ValueError naming it unless it is a number > 0."""
     if isinstance(value, bool) or not (isinstance(value, (int, float)) and value > 0):
         raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
     return float(value)
+
+
+def check_path_dropout(value):
+    """`value` as a float; a ValueError unless it is a number in [0, 1]."""
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        raise ValueError(f"path_dropout must lie in [0, 1]. Received: path_dropout={value!r}")
+    return float(value)
+
+
+def check_seed(seed):
+    """`seed`; a ValueError unless it is None or an int."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed must be None or an int. Received: seed={seed!r}")
+    return seed
 
 
 class BaseGate(keras.layers.Layer):
@@ -32,17 +47,9 @@ class BaseGate(keras.layers.Layer):
 
     def __init__(self, logit_scale=1.0, path_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.logit_scale = _check_positive("logit_scale", logit_scale)
-        if isinstance(path_dropout, bool) or not (
-            isinstance(path_dropout, (int, float)) and 0.0 <= path_dropout <= 1.0
-        ):
-            raise ValueError(
-                f"path_dropout must lie in [0, 1]. Received: path_dropout={path_dropout!r}"
-            )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be None or an int. Received: seed={seed!r}")
-        self.path_dropout = float(path_dropout)
-        self.seed = seed
+        self.logit_scale = check_positive("logit_scale", logit_scale)
+        self.path_dropout = check_path_dropout(path_dropout)
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, public_shape, private_shape):

@@ -5,6 +5,9 @@ import keras
 from smtl_keras.layers import GATE_MODES
 from smtl_keras.layers import Gate
 from smtl_keras.layers import LiteGate
+from smtl_keras.layers.base_gate import check_path_dropout
+from smtl_keras.layers.base_gate import check_positive
+from smtl_keras.layers.base_gate import check_seed
 from smtl_keras.models.blocks import BlockMaker
 from smtl_keras.models.blocks import output_layer
 from smtl_keras.models.blocks import single_tensor
@@ -203,22 +206,12 @@ def build_smtl_model(
         raise ValueError(
             f"temperature must be a positive number. Received: temperature={temperature!r}"
         )
-    if seed is not None and not isinstance(seed, int):
-        raise ValueError(f"seed must be None or an int. Received: seed={seed!r}")
-    if isinstance(logit_scale, bool) or not (
-        isinstance(logit_scale, (int, float)) and logit_scale > 0
-    ):
-        raise ValueError(
-            f"logit_scale must be a positive number. Received: logit_scale={logit_scale!r}"
-        )
+    # The gate layers check these too; checking here fails before any block is built.
+    check_seed(seed)
+    check_positive("logit_scale", logit_scale)
     if path_dropout is None:
-        path_dropout = DEFAULT_PATH_DROPOUT.get(variant, 0.5)
-    if isinstance(path_dropout, bool) or not (
-        isinstance(path_dropout, (int, float)) and 0 <= path_dropout <= 1
-    ):
-        raise ValueError(
-            f"path_dropout must lie in [0, 1]. Received: path_dropout={path_dropout!r}"
-        )
+        path_dropout = DEFAULT_PATH_DROPOUT[variant]
+    check_path_dropout(path_dropout)
     tasks = _prepare(inputs, tasks, loss, loss_weights, metrics)
     lite = variant.startswith("lite")
     after_decoders = variant.endswith("_decoder")
