@@ -15,7 +15,7 @@ deviation over seeds, change against STL, negative-sharing flag), then a
 summary: negative-sharing cases per architecture over all (task, setting)
 pairs, Delta_m per architecture and setting, and the probe table.
 
-    python benchmarks/safety.py                  # full: 3 seeds, every setting, the defaults
+    python benchmarks/safety.py                  # full: 5 seeds (probe: 10), every setting, the defaults
     python benchmarks/safety.py --config=paper   # the same with the paper's training
     python benchmarks/safety.py --quick          # a smoke run (under a minute)
     python benchmarks/safety.py --path_dropout=0.5 --architectures=stl,lite --settings=corr_0.5 \
@@ -50,7 +50,10 @@ QUICK_ARCHITECTURES = ("stl", "hps", "smtl", "lite")
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, tiny data, 2 epochs")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per architecture and setting")
+    parser.add_argument("--probe_seeds", type=int, default=10,
+                        help="seeds of the poisoned-task probe, whose target (a ratio of means within 10%%) needs "
+                             "more seeds than the settings' flags")
     parser.add_argument("--config", choices=("default", "paper"), default="default",
                         help="default: the variants' default path dropout and SafeSharing; paper: the paper's training "
                              "(no path dropout, early stopping on the summed validation loss)")
@@ -61,6 +64,9 @@ def parse_args(argv):
     parser.add_argument("--path_dropout", type=float, default=None,
                         help="default config only: one path dropout for every gated variant instead of each "
                              "variant's default")
+    parser.add_argument("--path_loss", type=float, default=0.0,
+                        help="default config only: weight of every path's own loss in the gated variants' training "
+                             "(build_smtl_model's path_loss)")
     parser.add_argument("--settings", default=None, help="comma-separated subset of: " + ", ".join(SETTINGS))
     parser.add_argument("--architectures", default=None)
     parser.add_argument("--output_dir", default=None,
@@ -70,11 +76,13 @@ def parse_args(argv):
         args.output_dir = os.path.join(
             "benchmarks", "results", "safety_paper" if args.config == "paper" else "safety")
     if args.quick:
-        args.seeds, args.epochs, args.patience = 1, 2, 2
+        args.seeds, args.probe_seeds, args.epochs, args.patience = 1, 1, 2, 2
     if args.path_dropout is not None and (args.config == "paper" or not 0 <= args.path_dropout <= 1):
         parser.error(f"--path_dropout must lie in [0, 1] and goes with --config=default; got {args.path_dropout}")
-    if args.seeds < 1 or args.epochs < 1 or args.patience < 0:
-        parser.error("--seeds and --epochs must be positive, --patience non-negative")
+    if args.path_loss and (args.config == "paper" or args.path_loss < 0):
+        parser.error(f"--path_loss must be >= 0 and goes with --config=default; got {args.path_loss}")
+    if args.seeds < 1 or args.probe_seeds < 1 or args.epochs < 1 or args.patience < 0:
+        parser.error("--seeds, --probe_seeds and --epochs must be positive, --patience non-negative")
     names = args.settings.split(",") if args.settings else list(QUICK_SETTINGS if args.quick else SETTINGS)
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
@@ -96,7 +104,7 @@ def load(dataset, options, args):
     return load_dataset(dataset, **options)
 
 
-def run_setting(name, dataset, options, args):
+def run_setting(name, dataset, options, args, seeds):
     from smtl_keras.training.compare import run_comparison
     from smtl_keras.training.protocol import Protocol
 
@@ -105,15 +113,17 @@ def run_setting(name, dataset, options, args):
     paper = args.config == "paper"
     protocol = Protocol(
         epochs=args.epochs, learning_rate=args.learning_rate, patience=args.patience or None,
-        path_dropout=0.0 if paper else args.path_dropout, safe_sharing=not paper,
+        path_dropout=0.0 if paper else args.path_dropout, path_loss=args.path_loss,
+        safe_sharing=not paper,
     )
     return run_comparison(
-        data, architectures=args.architectures, seeds=args.seeds, protocol=protocol,
+        data, architectures=args.architectures, seeds=seeds, protocol=protocol,
         output_dir=os.path.join(args.output_dir, "runs", name), verbose=0,
         log=lambda line: print(line, flush=True) if line.startswith("[") and "done" in line else None,
         settings={"benchmark": "safety", "config": args.config, "setting": name, "dataset": dataset, **options,
-                  "epochs": args.epochs, "patience": args.patience, "seeds": args.seeds,
-                  "batch_size": args.batch_size, "learning_rate": args.learning_rate, "path_dropout": args.path_dropout},
+                  "epochs": args.epochs, "patience": args.patience, "seeds": seeds,
+                  "batch_size": args.batch_size, "learning_rate": args.learning_rate, "path_dropout": args.path_dropout,
+                  **({"path_loss": args.path_loss} if args.path_loss else {})},
     )
 
 
@@ -226,9 +236,9 @@ def main(argv=None):
     results = {}
     for name in args.settings:
         dataset, options = SETTINGS[name]
-        results[name] = run_setting(name, dataset, options, args)
+        results[name] = run_setting(name, dataset, options, args, args.seeds)
     probe_name, probe_dataset, probe_options = PROBE
-    probe = run_setting(probe_name, probe_dataset, probe_options, args)
+    probe = run_setting(probe_name, probe_dataset, probe_options, args, args.probe_seeds)
 
     deltas, probe_table, cases, probe_summary = summary_tables(results, probe, args.architectures)
     targets, verdicts = targets_table(results, probe, cases, probe_summary, args.architectures)

@@ -32,6 +32,7 @@ from smtl_keras.models import ARCHITECTURES  # noqa: E402
 from smtl_keras.models import DEFAULT_PATH_DROPOUT  # noqa: E402
 from smtl_keras.models import VARIANTS  # noqa: E402
 from smtl_keras.models import Architecture  # noqa: E402
+from smtl_keras.models import SMTLModel  # noqa: E402
 from smtl_keras.models import Task  # noqa: E402
 from smtl_keras.models import build_hps_model  # noqa: E402
 from smtl_keras.models import build_model  # noqa: E402
@@ -58,6 +59,7 @@ __all__ = [
     "GateLogger",
     "MultiTaskData",
     "Protocol",
+    "SMTLModel",
     "SafeSharing",
     "Task",
     "TrainingCheckpoint",

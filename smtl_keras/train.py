@@ -40,6 +40,7 @@ flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_boolean("deterministic", True, "Deterministic TensorFlow ops (repeatable runs and exact resumes). Off under --jit_compile, because Keras turns XLA off while op determinism is on.")
 flags.DEFINE_boolean("safe_sharing", True, "Train the gated architectures with SafeSharing: each task's route (learned gate, public path or private path) is chosen on the validation split, which also does the early stopping. --nosafe_sharing --path_dropout=0 is the paper's training.")
 flags.DEFINE_float("path_dropout", None, "Gated architectures: probability that a training example goes through one path only, so that both paths stay usable on their own (default: 0.5 for smtl and smtl_decoder, 1.0 for lite and lite_decoder).", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float("path_loss", 0.0, "Gated architectures: weight of every path's own loss, added to the training loss so that each path also learns alone on every example (measured in BENCHMARKS.md; 0 trains the gate outputs only).", lower_bound=0.0)
 flags.DEFINE_float("logit_scale", 1.0, "Gated architectures: the gate logits are this times their parameters (a learning-rate multiplier for the gates).", lower_bound=1e-6)
 flags.DEFINE_enum("gate", "softmax", ["softmax", "sigmoid"], "Soft gate parameterisation of smtl and smtl_decoder.")
 flags.DEFINE_float("temperature", 0.1, "Gumbel-softmax temperature of lite and lite_decoder.", lower_bound=1e-6)
@@ -93,7 +94,7 @@ def _settings(deterministic):
     names = [
         "dataset", "architectures", "epochs", "batch_size", "learning_rate", "seeds",
         "patience", "strategy", "jit_compile", "deterministic", "gate", "temperature",
-        "safe_sharing", "path_dropout", "logit_scale", "distribution", "num_processes",
+        "safe_sharing", "path_dropout", "path_loss", "logit_scale", "distribution", "num_processes",
         "data_seed", "num_tasks", "correlation", "num_examples", "attributes",
         "smallnorb_tasks", "limit", "data_dir", "export",
     ]
@@ -165,6 +166,7 @@ def run():
         temperature=FLAGS.temperature,
         logit_scale=FLAGS.logit_scale,
         path_dropout=FLAGS.path_dropout,
+        path_loss=FLAGS.path_loss,
         safe_sharing=FLAGS.safe_sharing,
     )
     return run_comparison(

@@ -146,8 +146,9 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
 def test_mirrored_strategy_over_two_cpu_devices_matches_default(tmp_path):
     # Path dropout draws per example, which the replicas split differently:
     # compare without it (the lite gate's draw per batch is the same on both).
+    # The paths' own losses are on, so their scaling across replicas is checked too.
     flags = [*SMALL, "--epochs=3", "--patience=0", "--seeds=1", "--architectures=hps,lite",
-             "--path_dropout=0"]
+             "--path_dropout=0", "--path_loss=0.5"]
     default = _run(*flags, f"--output_dir={tmp_path / 'default'}")
     mirrored = _run(*flags, "--strategy=mirrored", "--num_cpu_devices=2",
                     f"--output_dir={tmp_path / 'mirrored'}")

@@ -15,4 +15,5 @@ from smtl_keras.models.registry import Architecture
 from smtl_keras.models.registry import build_model
 from smtl_keras.models.registry import get_architecture
 from smtl_keras.models.registry import register_architecture
+from smtl_keras.models.smtl_model import SMTLModel
 from smtl_keras.models.task import Task

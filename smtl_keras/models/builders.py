@@ -15,6 +15,13 @@ from smtl_keras.models.compiling import check_task_dict
 from smtl_keras.models.compiling import check_tasks
 from smtl_keras.models.compiling import compile_model
 from smtl_keras.models.compiling import fresh_optimizer
+from smtl_keras.models.names import PUBLIC_ENCODER
+from smtl_keras.models.names import gate_name
+from smtl_keras.models.names import head_name
+from smtl_keras.models.names import private_encoder_name
+from smtl_keras.models.names import stl_encoder_name
+from smtl_keras.models.smtl_model import SMTLModel
+from smtl_keras.models.smtl_model import check_path_loss
 
 VARIANTS = ("smtl", "lite", "smtl_decoder", "lite_decoder")
 
@@ -22,25 +29,6 @@ VARIANTS = ("smtl", "lite", "smtl_decoder", "lite_decoder")
 # best when half the examples train the mix, the lite variants when every
 # example trains one path alone.
 DEFAULT_PATH_DROPOUT = {"smtl": 0.5, "smtl_decoder": 0.5, "lite": 1.0, "lite_decoder": 1.0}
-
-PUBLIC_ENCODER = "public_encoder"
-
-
-def private_encoder_name(task_name):
-    return f"{task_name}_private_encoder"
-
-
-def stl_encoder_name(task_name):
-    return f"{task_name}_encoder"
-
-
-def head_name(task_name, path=None):
-    return f"{task_name}_head" if path is None else f"{task_name}_{path}_head"
-
-
-def gate_name(task_name):
-    return f"{task_name}_gate"
-
 
 def _check_inputs(inputs):
     tensors = list(inputs.values()) if isinstance(inputs, dict) else [inputs]
@@ -112,6 +100,7 @@ def build_smtl_model(
     temperature=0.1,
     logit_scale=1.0,
     path_dropout=None,
+    path_loss=0.0,
     private_encoder=None,
     seed=None,
     optimizer="adam",
@@ -212,6 +201,7 @@ def build_smtl_model(
     if path_dropout is None:
         path_dropout = DEFAULT_PATH_DROPOUT[variant]
     check_path_dropout(path_dropout)
+    check_path_loss(path_loss)
     tasks = _prepare(inputs, tasks, loss, loss_weights, metrics)
     lite = variant.startswith("lite")
     after_decoders = variant.endswith("_decoder")
@@ -258,7 +248,7 @@ def build_smtl_model(
                 make(task.head, head_name(task.name), "head")(mixed), "head"
             )
         outputs[task.name] = output_layer(task)(prediction)
-    model = keras.Model(inputs, outputs, name=name or variant)
+    model = SMTLModel(inputs, outputs, name=name or variant, path_loss=path_loss)
     return _finish(model, tasks, optimizer, loss, loss_weights, metrics, jit_compile)
 
 

@@ -35,7 +35,7 @@ class Architecture:
         """The builder options that only gated architectures accept."""
         if not self.gated:
             return ()
-        shared = ("seed", "logit_scale", "path_dropout")
+        shared = ("seed", "logit_scale", "path_dropout", "path_loss")
         return shared + (("temperature",) if self.lite else ("gate",))
 
 
@@ -63,7 +63,7 @@ def build_model(architecture, inputs, encoder, tasks, **kwargs):
     """Builds the registered architecture `architecture` by name.
 
     Gate options (`gate`, `temperature`, `seed`, `logit_scale`,
-    `path_dropout`) are dropped for
+    `path_dropout`, `path_loss`) are dropped for
     architectures that do not take them, so one set of options builds every
     architecture of a comparison.
 
@@ -72,7 +72,7 @@ def build_model(architecture, inputs, encoder, tasks, **kwargs):
         `{task_name: keras.Model}`.
     """
     spec = get_architecture(architecture)
-    for option in ("gate", "temperature", "seed", "logit_scale", "path_dropout"):
+    for option in ("gate", "temperature", "seed", "logit_scale", "path_dropout", "path_loss"):
         if option in kwargs and option not in spec.gate_options:
             kwargs.pop(option)
     return spec.builder(inputs, encoder, tasks, **spec.options, **kwargs)

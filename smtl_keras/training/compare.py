@@ -132,6 +132,8 @@ def run_comparison(
     stopping = f"early stopping (patience {protocol.patience})"
     dropout = "the variants' default path dropout" if protocol.path_dropout is None else (
         f"path dropout {protocol.path_dropout}")
+    if protocol.path_loss:
+        dropout += f", path loss {protocol.path_loss}"
     gated_training = (
         f"gated models: {dropout}, routes chosen and stopped by SafeSharing"
         if protocol.safe_sharing else f"gated models: {dropout}, stopped on val_loss"

@@ -39,6 +39,8 @@ class Protocol:
         logit_scale: Gate logit scale of the gated architectures.
         path_dropout: Path dropout of the gated architectures; None takes
             each variant's default (`DEFAULT_PATH_DROPOUT`).
+        path_loss: Weight of every path's own loss in the gated
+            architectures' training (see `SMTLModel`); 0 by default.
         safe_sharing: Train the gated architectures with `SafeSharing`
             (routes chosen per task on the validation split, which also does
             the early stopping) instead of early stopping on the validation
@@ -53,6 +55,7 @@ class Protocol:
     temperature: float = 0.1
     logit_scale: float = 1.0
     path_dropout: float | None = None
+    path_loss: float = 0.0
     safe_sharing: bool = True
 
 
@@ -154,6 +157,7 @@ def train_architecture(
             temperature=protocol.temperature,
             logit_scale=protocol.logit_scale,
             path_dropout=protocol.path_dropout,
+            path_loss=protocol.path_loss,
             seed=seed,
         )
         models = built if spec.per_task else {"model": built}

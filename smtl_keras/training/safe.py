@@ -8,10 +8,10 @@ import keras
 import numpy as np
 
 from smtl_keras.layers import LiteGate
-from smtl_keras.models.builders import PUBLIC_ENCODER
-from smtl_keras.models.builders import head_name
-from smtl_keras.models.builders import private_encoder_name
+from smtl_keras.models.names import head_name
+from smtl_keras.models.names import private_encoder_name
 from smtl_keras.models.gates import gate_layers
+from smtl_keras.models.smtl_model import path_outputs
 from smtl_keras.utils.io import read_arrays
 from smtl_keras.utils.io import write_arrays
 
@@ -54,8 +54,9 @@ class SafeSharing(keras.callbacks.Callback):
     improved for `patience` epochs, so do not add `EarlyStopping`.
 
     The private path is trained as a single-task model only if the model is
-    built with `path_dropout > 0`, which sends part of every batch through
-    one path alone.
+    built to train its paths alone: with `path_loss > 0` (every example
+    also trains each path on its own) or `path_dropout > 0` (part of every
+    batch goes through one path alone).
 
     Args:
         validation_data: A `tf.data.Dataset` of `(inputs, targets)` or a tuple
@@ -111,19 +112,11 @@ class SafeSharing(keras.callbacks.Callback):
         gate, on the public path alone and on the private path alone.
         """
         model = self.model
-        names = {layer.name for layer in model.layers}
+        paths = path_outputs(model)
         outputs = {}
         for t in self.tasks:
-            out = model.get_layer(t)
-            if head_name(t) in names:  # gates after the encoders: one head, two encoders
-                head = model.get_layer(head_name(t))
-                public = out(head(model.get_layer(PUBLIC_ENCODER).output))
-                private = out(head(model.get_layer(private_encoder_name(t)).output))
-            else:  # gates after the decoders: each path has its own head
-                public = out(model.get_layer(head_name(t, "public")).output)
-                private = out(model.get_layer(head_name(t, "private")).output)
-            outputs[_probe_key(t, "public")] = public
-            outputs[_probe_key(t, "private")] = private
+            outputs[_probe_key(t, "public")] = paths[t]["public"]
+            outputs[_probe_key(t, "private")] = paths[t]["private"]
             if not self._lite:
                 outputs[_probe_key(t, "learned")] = model.output[t]
         probe = keras.Model(model.inputs, outputs, name=f"{model.name}_routes")

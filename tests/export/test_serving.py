@@ -66,7 +66,8 @@ def test_export_loads_without_smtl_keras_and_lists_task_outputs(tmp_path):
     export_dir = tmp_path / "models"
     cases = []
 
-    smtl = build("smtl_decoder", tasks)
+    # Trained with its paths' own losses, served with the task outputs only.
+    smtl = build("smtl_decoder", tasks, path_loss=1.0)
     smtl_keras.set_gate_values(smtl, {"t0": 0.2, "t1": 0.9})
     x = features(7)
     path = smtl_keras.export_for_serving(smtl, export_dir / "smtl")
