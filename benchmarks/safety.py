@@ -25,6 +25,7 @@ Runs that finished earlier in --output_dir are reused (delete it to rerun).
 """
 
 import argparse
+import itertools
 import os
 import sys
 
@@ -166,6 +167,76 @@ def summary_tables(results, probe, architectures):
     return table(delta_rows), table(probe_rows), cases, probe_summary
 
 
+def stl_against_itself(probe, group_sizes=(3, 5)):
+    """The probe's ratio for a method that is STL: STL's seeds against each other.
+
+    For every ordered pair of disjoint groups of k seeds, the mean clean-task
+    MSE of one group over the other's. How often that ratio exceeds the
+    probe's limit is how often an exact copy of STL would miss the target by
+    seed noise alone, with k seeds per side.
+    """
+    values = [run["test"][PROBE_CLEAN_TASK] for run in probe["runs"] if run["architecture"] == "stl"]
+    found = {}
+    for k in group_sizes:
+        if 2 * k > len(values):
+            continue
+        ratios = []
+        for first in itertools.combinations(range(len(values)), k):
+            rest = [i for i in range(len(values)) if i not in first]
+            for second in itertools.combinations(rest, k):
+                ratios.append(sum(values[i] for i in second) / sum(values[i] for i in first))
+        found[k] = {"pairs": len(ratios), "min": min(ratios), "max": max(ratios),
+                    "share_above_limit": sum(r > PROBE_LIMIT for r in ratios) / len(ratios)}
+    return found
+
+
+def probe_per_seed(probe, runs_dir, architectures):
+    """Per seed: the clean task's test MSE and route, and its private path's best validation MSE.
+
+    The validation figure is the best epoch of the single-task path: STL's
+    `val_loss`, a gated model's private path alone (`safe_<task>_private`).
+    """
+    from smtl_keras.utils.io import read_json
+
+    seeds = sorted({run["seed"] for run in probe["runs"]})
+    rows = [["architecture"] + [f"seed {s}" for s in seeds] + ["validation / STL"]]
+    found, stl_validation = {}, None
+    for arch in [a for a in architectures if a in probe["summary"]]:
+        by_seed = {run["seed"]: run for run in probe["runs"] if run["architecture"] == arch}
+        cells, validation = [], []
+        for seed in seeds:
+            run = by_seed[seed]
+            route = (run.get("routes") or {}).get(PROBE_CLEAN_TASK)
+            cells.append(f"{run['test'][PROBE_CLEAN_TASK]:.3f}" + (f" {route[:3]}" if route else ""))
+            history = read_json(os.path.join(runs_dir, "runs", arch, f"seed_{seed}", "history.json"))
+            if arch == "stl":
+                validation.append(min(history[PROBE_CLEAN_TASK]["val_loss"]))
+            elif f"safe_{PROBE_CLEAN_TASK}_private" in history.get("model", {}):
+                validation.append(min(history["model"][f"safe_{PROBE_CLEAN_TASK}_private"]))
+        mean = sum(validation) / len(validation) if len(validation) == len(seeds) else None
+        if arch == "stl":
+            stl_validation = mean
+        ratio = mean / stl_validation if mean is not None and stl_validation else None
+        found[arch] = {"test": [by_seed[s]["test"][PROBE_CLEAN_TASK] for s in seeds],
+                       "routes": [(by_seed[s].get("routes") or {}).get(PROBE_CLEAN_TASK) for s in seeds],
+                       "private_validation": validation if mean is not None else None,
+                       "private_validation_ratio": ratio}
+        rows.append([arch] + cells + ["-" if ratio is None else f"{ratio:.3f}"])
+    return table(rows), found
+
+
+def stl_against_itself_text(found):
+    if not found:
+        return "STL against itself: needs at least 6 probe seeds."
+    parts = [
+        f"with {k} seeds a side, the ratio ranges {v['min']:.3f} to {v['max']:.3f} and exceeds "
+        f"{PROBE_LIMIT:.2f} in {100 * v['share_above_limit']:.0f}% of {v['pairs']} pairs of seed groups"
+        for k, v in found.items()
+    ]
+    return ("STL against itself (the probe's clean-task MSE of disjoint groups of STL seeds, one over the "
+            "other): " + "; ".join(parts) + ".")
+
+
 RELATED_SETTINGS = ("corr_1.0", "corr_0.5")
 PROBE_LIMIT = 1.10
 
@@ -243,12 +314,20 @@ def main(argv=None):
     deltas, probe_table, cases, probe_summary = summary_tables(results, probe, args.architectures)
     targets, verdicts = targets_table(results, probe, cases, probe_summary, args.architectures)
     rule = next(iter(results.values()))["rule"]
+    itself = stl_against_itself(probe)
+    per_seed, per_seed_found = probe_per_seed(probe, os.path.join(args.output_dir, "runs", probe_name),
+                                              args.architectures)
     text = "\n\n".join([
         f"Configuration: {args.config}. Delta_m vs STL (mean ± std over seeds) and tasks worse "
         "than STL, per setting:",
         deltas,
         f"Poisoned-task probe ({probe['dataset']['description']}): the clean task against STL.",
         probe_table,
+        "Probe per seed: the clean task's test MSE and route (lea: learned gate, pub: public path, "
+        "pri: private path); last column: mean best validation MSE of the clean task's private path "
+        "(STL: of STL) over STL's.",
+        per_seed,
+        stl_against_itself_text(itself),
         "Safety targets (benefit: Delta_m > 0 and not below HPS's by more than the larger of "
         "the two Delta_m standard deviations):",
         targets,
@@ -265,6 +344,8 @@ def main(argv=None):
         "rule": rule,
         "negative_sharing_cases": cases,
         "probe": probe_summary,
+        "probe_stl_against_itself": itself,
+        "probe_per_seed": per_seed_found,
         "targets": verdicts,
         "settings": {name: {"dataset": r["dataset"], "summary": r["summary"]} for name, r in results.items()},
         "probe_setting": {"dataset": probe["dataset"], "summary": probe["summary"]},
