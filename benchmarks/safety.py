@@ -18,7 +18,8 @@ pairs, Delta_m per architecture and setting, and the probe table.
     python benchmarks/safety.py                  # full: 5 seeds (probe: 10), every setting, the defaults
     python benchmarks/safety.py --config=paper   # the same with the paper's training
     python benchmarks/safety.py --quick          # a smoke run (under a minute)
-    python benchmarks/safety.py --path_dropout=0.5 --architectures=stl,lite --settings=corr_0.5 \
+    python benchmarks/safety.py --path_dropout=0.5 --seeds=3 --probe_seeds=3 \
+        --architectures=stl,lite,lite_decoder --settings=corr_0.5 \
         --output_dir=benchmarks/results/safety_lite_pd05   # one path dropout for every variant
 
 Runs that finished earlier in --output_dir are reused (delete it to rerun).
