@@ -150,6 +150,10 @@ def build_smtl_model(
             0.5 for the soft variants (half the examples still train the
             learned mix), 1.0 for the lite ones (whose hard choice needs two
             fully trained paths). 0 is the paper's training.
+        path_loss: Non-negative weight of every path's own loss: training
+            adds `path_loss` times each task's loss on its public path alone
+            and on its private path alone (see `SMTLModel`). 0, the default,
+            trains on the gate outputs only; BENCHMARKS.md measures 1.0.
         private_encoder: Optional design of the private encoders (same forms
             as `encoder`); defaults to `encoder`. Its output shape must equal
             the public encoder's.
@@ -164,9 +168,9 @@ def build_smtl_model(
         name: Model name; defaults to `variant`.
 
     Returns:
-        A functional `keras.Model` whose outputs are a dict keyed by task name,
-        compiled with per-task losses, loss weights and metrics unless
-        `optimizer=None`.
+        An `SMTLModel` (a functional `keras.Model`) whose outputs are a dict
+        keyed by task name, compiled with per-task losses, loss weights and
+        metrics unless `optimizer=None`.
 
     Example:
 
