@@ -24,16 +24,20 @@ def check_path_loss(value):
 
 def _gate_inputs(model, gate):
     """The public and private tensors that `gate` mixes in `model`'s graph."""
-    # A gate of a built model is called exactly once, on keyword arguments
-    # `public` and `private`; its node keeps them.
-    nodes = [node for node in gate._inbound_nodes if node.arguments.kwargs.keys() >= set(PATHS)]
-    if len(nodes) != 1:
+    # A gate of a built model is called exactly once, as
+    # gate(public, private) or gate(public=..., private=...); its node keeps them.
+    calls = []
+    for node in gate._inbound_nodes:
+        arguments = dict(zip(PATHS, node.arguments.args))
+        arguments.update({k: v for k, v in node.arguments.kwargs.items() if k in PATHS})
+        if len(arguments) == len(PATHS):
+            calls.append(arguments)
+    if len(calls) != 1:
         raise ValueError(
             f"Gate '{gate.name}' of model '{model.name}' must be called exactly "
-            f"once, as gate(public=..., private=...); it has {len(nodes)} such calls."
+            f"once, on a public and a private tensor; it has {len(calls)} such calls."
         )
-    kwargs = nodes[0].arguments.kwargs
-    return kwargs["public"], kwargs["private"]
+    return calls[0]["public"], calls[0]["private"]
 
 
 def path_outputs(model):

@@ -169,3 +169,35 @@ def test_functional_encoders_and_dict_inputs_train_with_safe_sharing():
         # The loss counts the gate outputs and both paths: more than the gate outputs alone.
         gate_only = sum(history.history[f"{t}_loss"][-1] for t in ("t0", "t1"))
         assert history.history["loss"][-1] > gate_only
+
+
+def _hand_built(call_twice=False):
+    x = keras.Input((4,), name="x")
+    public = keras.layers.Dense(3, name="public_encoder")(x)
+    private = keras.layers.Dense(3, name="a_private_encoder")(x)
+    gate = smtl_keras.layers.Gate(name="a_gate")
+    mixed = gate(public, private)  # positional, not keywords
+    if call_twice:
+        mixed = gate(mixed, private)
+    head = keras.layers.Dense(1, name="a_head")
+    return keras.Model(x, {"a": keras.layers.Identity(name="a")(head(mixed))}), gate
+
+
+def test_paths_of_a_hand_built_model_with_a_positional_gate_call():
+    model, _ = _hand_built()
+    paths = keras.Model(model.inputs, path_outputs(model)["a"])
+    x = features(5, shape=(4,))
+    smtl_keras.set_gate_values(model, {"a": 1.0})
+    np.testing.assert_allclose(
+        paths.predict(x, verbose=0)["private"], model.predict(x, verbose=0)["a"], atol=1e-6
+    )
+    smtl_keras.set_gate_values(model, {"a": 0.0})
+    np.testing.assert_allclose(
+        paths.predict(x, verbose=0)["public"], model.predict(x, verbose=0)["a"], atol=1e-6
+    )
+
+
+def test_a_gate_called_twice_is_refused():
+    model, _ = _hand_built(call_twice=True)
+    with pytest.raises(ValueError, match="Gate 'a_gate' of model .* must be called exactly once"):
+        path_outputs(model)
