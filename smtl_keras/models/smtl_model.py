@@ -11,7 +11,7 @@ PATHS = ("public", "private")
 
 
 def path_key(task, path):
-    """The key of task `task`'s path `path` ("public" or "private") in training outputs."""
+    """The output key of task `task`'s route `path` ("public", "private", ...) in helper models."""
     return f"{task}{PATH_SEPARATOR}{path}"
 
 
@@ -68,7 +68,7 @@ def path_outputs(model):
     return outputs
 
 
-def _per_output(value, names, what):
+def per_output(value, names, what):
     """A compile argument (dict, list or single value) as a dict keyed by output name."""
     if value is None:
         return {}
@@ -144,8 +144,8 @@ class SMTLModel(keras.Model):
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, **kwargs):
         super().compile(optimizer=optimizer, loss=loss, loss_weights=loss_weights, **kwargs)
         names = list(self.output)
-        losses = _per_output(loss, names, "loss")
-        weights = _per_output(loss_weights, names, "loss_weights")
+        losses = per_output(loss, names, "loss")
+        weights = per_output(loss_weights, names, "loss_weights")
         task_losses = {}
         for name in names:
             task_loss = _loss_object(losses.get(name))
@@ -182,9 +182,9 @@ class SMTLModel(keras.Model):
         if not paths or y is None:
             return loss
         names = list(self.output)
-        targets = _per_output(y, names, "y")
+        targets = per_output(y, names, "y")
         weights = (
-            _per_output(sample_weight, names, "sample_weight")
+            per_output(sample_weight, names, "sample_weight")
             if sample_weight is not None else {}
         )
         terms = []

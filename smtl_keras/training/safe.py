@@ -11,16 +11,14 @@ from smtl_keras.layers import LiteGate
 from smtl_keras.models.names import head_name
 from smtl_keras.models.names import private_encoder_name
 from smtl_keras.models.gates import gate_layers
+from smtl_keras.models.smtl_model import PATH_SEPARATOR
+from smtl_keras.models.smtl_model import path_key
 from smtl_keras.models.smtl_model import path_outputs
+from smtl_keras.models.smtl_model import per_output
 from smtl_keras.utils.io import read_arrays
 from smtl_keras.utils.io import write_arrays
 
 ROUTES = ("learned", "public", "private")
-_SEPARATOR = "__route_"
-
-
-def _probe_key(task, route):
-    return f"{task}{_SEPARATOR}{route}"
 
 
 def private_route(model, task):
@@ -115,24 +113,24 @@ class SafeSharing(keras.callbacks.Callback):
         paths = path_outputs(model)
         outputs = {}
         for t in self.tasks:
-            outputs[_probe_key(t, "public")] = paths[t]["public"]
-            outputs[_probe_key(t, "private")] = paths[t]["private"]
+            outputs[path_key(t, "public")] = paths[t]["public"]
+            outputs[path_key(t, "private")] = paths[t]["private"]
             if not self._lite:
-                outputs[_probe_key(t, "learned")] = model.output[t]
+                outputs[path_key(t, "learned")] = model.output[t]
         probe = keras.Model(model.inputs, outputs, name=f"{model.name}_routes")
-        losses = model.loss if isinstance(model.loss, dict) else {t: model.loss for t in self.tasks}
+        losses = per_output(model.loss, list(model.output), "loss")
         strategy = getattr(model, "distribute_strategy", None)
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             probe.compile(
                 optimizer="sgd",
-                loss={key: losses[key.split(_SEPARATOR)[0]] for key in outputs},
+                loss={key: losses[key.split(PATH_SEPARATOR)[0]] for key in outputs},
                 jit_compile=False,
             )
         self._probe = probe
         self._probe_keys = list(outputs)
 
     def _probe_targets(self, targets):
-        return {key: targets[key.split(_SEPARATOR)[0]] for key in self._probe_keys}
+        return {key: targets[key.split(PATH_SEPARATOR)[0]] for key in self._probe_keys}
 
     def _materialize_validation(self):
         """The validation data as one in-memory batch, when it is small.
@@ -176,12 +174,12 @@ class SafeSharing(keras.callbacks.Callback):
         else:
             keys = self._probe_keys
             mapped = data.map(
-                lambda x, y: (x, {key: y[key.split(_SEPARATOR)[0]] for key in keys})
+                lambda x, y: (x, {key: y[key.split(PATH_SEPARATOR)[0]] for key in keys})
             )
             logs = self._probe.evaluate(mapped, verbose=0, return_dict=True)
         routes = {}
         for key in self._probe_keys:
-            task, route = key.split(_SEPARATOR)
+            task, route = key.split(PATH_SEPARATOR)
             routes.setdefault(route, {})[task] = float(logs[f"{key}_loss"])
         return routes
 
